@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# npm test: the same preparation as npm start, then typecheck, lint and the tests against real
+# PostgreSQL and Redis. The last line is "N passed, N failed" (typecheck and lint count as one each).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+source scripts/ensure.sh || exit 1
+mkdir -p var
+passed=0; failed=0
+
+echo "== typecheck"
+if npx tsc --noEmit -p .; then passed=$((passed+1)); else failed=$((failed+1)); echo "typecheck FAILED"; fi
+echo "== lint"
+if npx eslint . --max-warnings=0; then passed=$((passed+1)); else failed=$((failed+1)); echo "lint FAILED"; fi
+echo "== tests"
+rm -f var/test-results.json
+npx vitest run --reporter=default --reporter=json --outputFile.json=var/test-results.json "$@"
+vitest_rc=$?
+counts=$(node -e '
+  const fs = require("fs");
+  try {
+    const r = JSON.parse(fs.readFileSync("var/test-results.json", "utf8"));
+    // Files that failed to load count as failures too.
+    const broken = (r.testResults || []).filter((f) => f.status === "failed" && (f.assertionResults || []).length === 0).length;
+    process.stdout.write(`${r.numPassedTests} ${r.numFailedTests + broken}`);
+  } catch { process.stdout.write("0 1"); }
+')
+passed=$((passed + ${counts% *})); failed=$((failed + ${counts#* }))
+if [ "$vitest_rc" -ne 0 ] && [ "${counts#* }" = "0" ]; then failed=$((failed+1)); fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

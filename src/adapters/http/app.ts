@@ -1,0 +1,112 @@
+// The HTTP server: plugins (security headers, OpenAPI, metrics, back-pressure, auth) and the
+// route plugins of each area. Every request body is validated against its TypeBox schema.
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import underPressure from '@fastify/under-pressure';
+import jwt from '@fastify/jwt';
+import metrics from 'fastify-metrics';
+import type { Logger } from '../../platform/logger.js';
+import { authPlugin, type TerminalDirectory } from './auth.js';
+import { sendProblem } from './problem.js';
+import { adminRoutes } from './routes/admin.js';
+import { moneyRoutes } from './routes/money.js';
+import { cardRoutes } from './routes/cards.js';
+import { healthRoutes, type HealthChecks } from './routes/health.js';
+import type { AdminService } from '../../app/admin.js';
+import type { MoneyService } from '../../app/money.js';
+import type { CardQueries } from '../../app/card-queries.js';
+import { maskCardNo } from '../../domain/card-number.js';
+
+export const bodyBytesMax = 1024 * 1024;
+
+export interface HttpDeps {
+  logger: Logger;
+  adminToken: string;
+  jwtSecret: string;
+  terminals: TerminalDirectory;
+  registry: import('../postgres/registry.js').Registry;
+  admin: AdminService;
+  money: MoneyService;
+  cards: CardQueries;
+  health: HealthChecks;
+  /** Event-loop delay above which requests are refused with 503 (back-pressure). */
+  maxEventLoopDelayMs?: number;
+  /** Extra route plugins registered by other areas (transit, medical, citizen, jobs, pages). */
+  plugins?: ((app: FastifyInstance) => Promise<void>)[];
+}
+
+export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
+  const options: FastifyServerOptions = {
+    loggerInstance: deps.logger,
+    bodyLimit: bodyBytesMax,
+    requestIdHeader: 'x-request-id',
+    // One line per request is written by the onResponse hook below, with the caller and status.
+    logController: new LogController({ disableRequestLogging: true }),
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  };
+  const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>();
+
+  await app.register(helmet, { contentSecurityPolicy: false });
+  await app.register(jwt, { secret: deps.jwtSecret, sign: { expiresIn: '15m' } });
+  await app.register(underPressure, {
+    maxEventLoopDelay: deps.maxEventLoopDelayMs ?? 1000,
+    retryAfter: 1,
+    exposeStatusRoute: false,
+    pressureHandler: (_req, reply) => {
+      void sendProblem(reply, 503, '91', 'server overloaded, retry later');
+    },
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Citizen card API', version: '1.0.0', description: 'Authorization core, ledger and terminal API of the citizen card (DESIGN §5).' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(metrics.default ?? metrics, { endpoint: '/metrics', routeMetrics: { enabled: { histogram: true, summary: false } } } as never);
+  await app.register(authPlugin, { adminToken: deps.adminToken, registry: deps.registry, terminals: deps.terminals });
+
+  app.setErrorHandler((error: Error & { validation?: unknown; statusCode?: number; code?: string }, request, reply) => {
+    if (error.validation) return sendProblem(reply, 400, '30', error.message);
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      // Malformed JSON, wrong content type, body too large.
+      return sendProblem(reply, error.statusCode, '30', error.message);
+    }
+    request.log.error({ err: error, url: request.url.replace(/\d{16,19}/g, (m) => maskCardNo(m)) }, 'request failed');
+    return sendProblem(reply, 500, '96', 'internal error');
+  });
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, 404, '12', `no route ${request.method} ${request.url.split('?')[0]!.replace(/\d{16,19}/g, (m) => maskCardNo(m))}`));
+
+  // Money and card calls wait for startup recovery: until then Redis may disagree with the ledger.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.url.startsWith('/v1/') && !deps.health.recovered()) return sendProblem(reply, 503, '91', 'starting: recovery not finished');
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const terminalId = request.caller?.type === 'terminal' ? request.caller.terminal.terminalId : undefined;
+    // Successful calls log at debug (thousands a second); refusals and errors at info.
+    request.log[reply.statusCode >= 400 ? 'info' : 'debug'](
+      {
+        reqId: request.id,
+        method: request.method,
+        url: request.routeOptions.url ?? 'unknown',
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        terminalId,
+        caller: request.caller?.type,
+      },
+      'request',
+    );
+  });
+
+  await app.register(healthRoutes, { checks: deps.health });
+  await app.register(adminRoutes, { admin: deps.admin });
+  await app.register(moneyRoutes, { money: deps.money });
+  await app.register(cardRoutes, { cards: deps.cards });
+  for (const plugin of deps.plugins ?? []) await plugin(app);
+  return app;
+}

@@ -1,0 +1,98 @@
+// Authentication of every caller: the admin token, a terminal's API key (stored hashed, cached
+import '@fastify/jwt';
+// briefly), or a citizen's JWT. Guards answer 401 (unknown caller) or 403 (wrong kind of caller).
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Caller, TerminalContext } from '../../app/terminal.js';
+import type { Registry } from '../postgres/registry.js';
+import { sha256 } from '../../platform/secrets.js';
+import { sendProblem } from './problem.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller | null;
+  }
+}
+
+export const terminalCacheMs = 30_000;
+export const terminalCacheMax = 100_000;
+
+export interface AuthOptions {
+  adminToken: string;
+  registry: Registry;
+}
+
+export class TerminalDirectory {
+  private readonly byHash = new Map<string, { at: number; terminal: TerminalContext | null }>();
+
+  constructor(private readonly registry: Registry) {}
+
+  async byApiKey(apiKey: string): Promise<TerminalContext | null> {
+    const hash = sha256(apiKey);
+    const key = hash.toString('base64');
+    const hit = this.byHash.get(key);
+    if (hit && Date.now() - hit.at < terminalCacheMs) return hit.terminal;
+    const row = await this.registry.terminalByKeyHash(hash);
+    const terminal: TerminalContext | null =
+      row && row.status === 'active'
+        ? {
+            terminalId: row.terminalId,
+            kind: row.kind,
+            operatorId: row.operatorId,
+            merchantId: row.merchantId,
+            merchantCategory: row.merchantCategory,
+            routeId: row.routeId,
+            stationId: row.stationId,
+          }
+        : null;
+    if (this.byHash.size >= terminalCacheMax) this.byHash.clear();
+    this.byHash.set(key, { at: Date.now(), terminal });
+    return terminal;
+  }
+}
+
+function sameSecret(a: string, b: string): boolean {
+  return timingSafeEqual(sha256(a), sha256(b));
+}
+
+export const authPlugin = fp<AuthOptions & { terminals: TerminalDirectory }>(async (app: FastifyInstance, opts) => {
+  app.decorateRequest('caller', null);
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    const header = request.headers.authorization;
+    if (!header || !header.startsWith('Bearer ')) return;
+    const token = header.slice('Bearer '.length).trim();
+    if (token.length === 0 || token.length > 2048) return;
+    if (sameSecret(token, opts.adminToken)) {
+      request.caller = { type: 'admin' };
+      return;
+    }
+    if (token.startsWith('cck_')) {
+      const terminal = await opts.terminals.byApiKey(token);
+      if (terminal) request.caller = { type: 'terminal', terminal };
+      return;
+    }
+    if (token.split('.').length === 3) {
+      try {
+        const payload = await request.jwtVerify<{ sub: string; role: string }>();
+        if (payload.role === 'citizen') request.caller = { type: 'citizen', cardNo: payload.sub };
+      } catch {
+        // an invalid or expired token is simply no caller: the guard answers 401
+      }
+    }
+  });
+});
+
+type Kind = Caller['type'];
+
+/** A preHandler that lets only the given kinds of caller through. */
+export function allow(...kinds: Kind[]) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!request.caller) return sendProblem(reply, 401, '63', 'missing or invalid bearer token');
+    if (!kinds.includes(request.caller.type)) return sendProblem(reply, 403, '58', `this call is not open to a ${request.caller.type} caller`);
+  };
+}
+
+export function terminalOf(request: FastifyRequest): TerminalContext | null {
+  return request.caller?.type === 'terminal' ? request.caller.terminal : null;
+}

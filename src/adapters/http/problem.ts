@@ -1,0 +1,23 @@
+// Request errors as application/problem+json (RFC 9457) carrying a response code of DESIGN §4.
+import type { FastifyReply } from 'fastify';
+import { Type } from '@fastify/type-provider-typebox';
+import { codeMeaning, type ResponseCode } from '../../domain/codes.js';
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    code: Type.String(),
+    detail: Type.Optional(Type.String()),
+  },
+  { $id: 'Problem' },
+);
+
+export function sendProblem(reply: FastifyReply, status: number, code: ResponseCode | string, detail?: string): FastifyReply {
+  const title = (codeMeaning as Record<string, string>)[code] ?? 'error';
+  return reply
+    .code(status)
+    .type('application/problem+json')
+    .send({ type: 'about:blank', title, status, code, ...(detail ? { detail } : {}) });
+}

@@ -1,0 +1,273 @@
+// The ledger writer: the one place where balances change. Commands are queued and group-committed:
+// one transaction per batch with a multi-row INSERT of transfers and one aggregated balance update
+// per account, while the next batch fills. A command's promise settles only after its batch commits.
+import type { Pool } from './db.js';
+import { type AccountDirectory, type AccountRef, accountKey } from './accounts.js';
+import { assert } from '../../platform/assert.js';
+
+export interface LedgerLeg {
+  debit: AccountRef;
+  credit: AccountRef;
+  amountFen: bigint;
+}
+
+export interface LedgerCommand {
+  opKind: string;
+  opId: string;
+  requestHash: string;
+  cardNo?: string | null;
+  terminalId?: string | null;
+  businessDate: string;
+  legs: LedgerLeg[];
+  detail?: Record<string, unknown>;
+}
+
+export type CommitOutcome =
+  | { status: 'committed'; transferIds: bigint[] }
+  | { status: 'duplicate'; transferIds: bigint[]; requestHash: string; detail: Record<string, unknown> };
+
+export class LedgerOverloadError extends Error {
+  override name = 'LedgerOverloadError';
+}
+
+export interface LedgerWriterOptions {
+  batchRowsMax: number;
+  batchWaitMs: number;
+  queueMax: number;
+}
+
+interface Pending {
+  command: LedgerCommand;
+  resolve: (outcome: CommitOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface LedgerWriterStats {
+  batches: number;
+  commands: number;
+  lastBatchSize: number;
+}
+
+export const legsPerCommandMax = 8;
+
+const insertSql = `
+WITH input AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::int2[], $4::int8[], $5::int8[], $6::int8[],
+                       $7::text[], $8::text[], $9::date[], $10::text[], $11::jsonb[])
+    AS t(op_kind, op_id, leg, debit_account_id, credit_account_id, amount, card_no, terminal_id,
+         business_date, request_hash, detail)
+), ins AS (
+  INSERT INTO transfers (op_kind, op_id, leg, debit_account_id, credit_account_id, amount, card_no,
+                         terminal_id, business_date, request_hash, detail)
+  SELECT * FROM input
+  ON CONFLICT (op_kind, op_id, leg) DO NOTHING
+  RETURNING transfer_id, op_kind, op_id, leg, debit_account_id, credit_account_id, amount
+), deltas AS (
+  SELECT account_id, sum(delta)::bigint AS delta FROM (
+    SELECT credit_account_id AS account_id, amount AS delta FROM ins
+    UNION ALL
+    SELECT debit_account_id, -amount FROM ins
+  ) d GROUP BY account_id
+), upd AS (
+  UPDATE accounts a SET balance = a.balance + d.delta, updated_at = now()
+  FROM deltas d WHERE a.account_id = d.account_id
+  RETURNING a.account_id
+)
+SELECT ins.transfer_id, ins.op_kind, ins.op_id, ins.leg, (SELECT count(*) FROM upd) AS updated FROM ins`;
+
+export class LedgerWriter {
+  private queue: Pending[] = [];
+  private running = false;
+  private closed = false;
+  private timer: NodeJS.Timeout | null = null;
+  readonly stats: LedgerWriterStats = { batches: 0, commands: 0, lastBatchSize: 0 };
+  /** Test hook: called with each batch before it is written; throwing fails the batch. */
+  beforeCommit: ((commands: LedgerCommand[]) => void | Promise<void>) | null = null;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly accounts: AccountDirectory,
+    private readonly options: LedgerWriterOptions,
+  ) {}
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  submit(command: LedgerCommand): Promise<CommitOutcome> {
+    assert(command.legs.length > 0 && command.legs.length <= legsPerCommandMax, 'a command has 1..8 legs');
+    for (const leg of command.legs) assert(leg.amountFen > 0n, 'a leg moves a positive amount');
+    if (this.closed) return Promise.reject(new LedgerOverloadError('ledger writer is closed'));
+    if (this.queue.length >= this.options.queueMax) return Promise.reject(new LedgerOverloadError('ledger queue is full'));
+    return new Promise<CommitOutcome>((resolve, reject) => {
+      this.queue.push({ command, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Writes one command now, in its own transaction (admin calls that are not on the hot path). */
+  async writeOne(command: LedgerCommand): Promise<CommitOutcome> {
+    return this.submit(command);
+  }
+
+  async drain(): Promise<void> {
+    while (this.queue.length > 0 || this.running) await new Promise((r) => setTimeout(r, 2));
+  }
+
+  async close(): Promise<void> {
+    await this.drain();
+    this.closed = true;
+  }
+
+  private schedule(): void {
+    if (this.running || this.timer) return;
+    const wait = this.queue.length >= this.options.batchRowsMax ? 0 : this.options.batchWaitMs;
+    if (wait === 0) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        void this.run();
+      }, 0);
+    } else {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        void this.run();
+      }, wait);
+    }
+  }
+
+  private async run(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      // The next batch fills while this one commits; loop until the queue is empty.
+      while (this.queue.length > 0) {
+        const batch = this.takeBatch();
+        try {
+          await this.writeBatch(batch);
+        } catch (error) {
+          if (batch.length > 1 && !isConnectionError(error)) {
+            // One bad command must not fail its neighbours: write each alone.
+            for (const one of batch) {
+              await this.writeBatch([one]).catch((e: unknown) => one.reject(e));
+            }
+          } else {
+            for (const one of batch) one.reject(error);
+          }
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private takeBatch(): Pending[] {
+    let rows = 0;
+    let count = 0;
+    while (count < this.queue.length) {
+      const legs = this.queue[count]!.command.legs.length;
+      if (count > 0 && rows + legs > this.options.batchRowsMax) break;
+      rows += legs;
+      count++;
+    }
+    return this.queue.splice(0, count);
+  }
+
+  private async writeBatch(batch: Pending[]): Promise<void> {
+    if (this.beforeCommit) await this.beforeCommit(batch.map((p) => p.command));
+    const refs: AccountRef[] = [];
+    for (const p of batch) for (const leg of p.command.legs) refs.push(leg.debit, leg.credit);
+    const ids = await this.accounts.resolve(refs);
+    const cols: [string[], string[], number[], bigint[], bigint[], bigint[], (string | null)[], (string | null)[], string[], string[], string[]] = [
+      [], [], [], [], [], [], [], [], [], [], [],
+    ];
+    for (const p of batch) {
+      const c = p.command;
+      const detail = JSON.stringify(c.detail ?? {});
+      c.legs.forEach((leg, i) => {
+        cols[0].push(c.opKind);
+        cols[1].push(c.opId);
+        cols[2].push(i);
+        cols[3].push(ids.get(accountKey(leg.debit))!);
+        cols[4].push(ids.get(accountKey(leg.credit))!);
+        cols[5].push(leg.amountFen);
+        cols[6].push(c.cardNo ?? null);
+        cols[7].push(c.terminalId ?? null);
+        cols[8].push(c.businessDate);
+        cols[9].push(c.requestHash);
+        cols[10].push(detail);
+      });
+    }
+    const client = await this.pool.connect();
+    let inserted: { transfer_id: bigint; op_kind: string; op_id: string; leg: number }[];
+    try {
+      await client.query('BEGIN');
+      const result = await client.query<{ transfer_id: bigint; op_kind: string; op_id: string; leg: number }>(
+        insertSql,
+        cols.map((col) => col.map((v) => (typeof v === 'bigint' ? v.toString() : v))),
+      );
+      inserted = result.rows;
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release(isConnectionError(error));
+      throw error;
+    }
+    client.release();
+    this.stats.batches++;
+    this.stats.commands += batch.length;
+    this.stats.lastBatchSize = batch.length;
+
+    const byOp = new Map<string, bigint[]>();
+    for (const row of inserted) {
+      const key = `${row.op_kind}\u0000${row.op_id}`;
+      const list = byOp.get(key) ?? [];
+      list[row.leg] = row.transfer_id;
+      byOp.set(key, list);
+    }
+    const duplicates: Pending[] = [];
+    for (const p of batch) {
+      const key = `${p.command.opKind}\u0000${p.command.opId}`;
+      const ids = byOp.get(key);
+      if (ids) {
+        byOp.delete(key); // a second command with the same key in this batch is its duplicate
+        assert(ids.length === p.command.legs.length, 'a command is written whole or not at all');
+        p.resolve({ status: 'committed', transferIds: ids });
+      } else {
+        duplicates.push(p);
+      }
+    }
+    if (duplicates.length > 0) await this.resolveDuplicates(duplicates);
+  }
+
+  private async resolveDuplicates(duplicates: Pending[]): Promise<void> {
+    try {
+      const result = await this.pool.query<{ op_kind: string; op_id: string; transfer_id: bigint; request_hash: string; detail: Record<string, unknown> }>(
+        `SELECT op_kind, op_id, transfer_id, request_hash, detail FROM transfers
+         WHERE (op_kind, op_id) IN (SELECT * FROM unnest($1::text[], $2::text[])) ORDER BY leg`,
+        [duplicates.map((p) => p.command.opKind), duplicates.map((p) => p.command.opId)],
+      );
+      for (const p of duplicates) {
+        const rows = result.rows.filter((r) => r.op_kind === p.command.opKind && r.op_id === p.command.opId);
+        const first = rows[0];
+        assert(first !== undefined, 'a conflicting command has committed rows');
+        p.resolve({ status: 'duplicate', transferIds: rows.map((r) => r.transfer_id), requestHash: first.request_hash, detail: first.detail });
+      }
+    } catch (error) {
+      for (const p of duplicates) p.reject(error);
+    }
+  }
+}
+
+export function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code ?? '';
+  return (
+    code.startsWith('08') ||
+    code === '57P01' ||
+    code === '57P02' ||
+    code === '57P03' ||
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET' ||
+    code === 'EPIPE' ||
+    /Connection terminated|connect ECONNREFUSED|timeout/i.test(String((error as Error | null)?.message ?? ''))
+  );
+}

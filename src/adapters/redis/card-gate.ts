@@ -1,0 +1,137 @@
+// The Redis side of the hot path: runs the gate scripts on a card's cached state, installs state
+// from PostgreSQL on a miss, and records, finalizes or undoes commands.
+import type { CardRedis } from './client.js';
+import type { RedisKeys } from './keys.js';
+import type { CardSnapshot, GateCredit, GateDebit, GateResult, OpRecord } from '../../app/ports.js';
+import { isResponseCode } from '../../domain/codes.js';
+
+export const opRecordTtlSeconds = 7 * 24 * 3600;
+export const declineRecordTtlSeconds = 24 * 3600;
+
+export interface GateCall {
+  cardNo: string;
+  opKind: string;
+  opId: string;
+  requestHash: string;
+  businessDate: string;
+  gate: GateDebit | GateCredit;
+}
+
+export class CardGate {
+  constructor(
+    readonly redis: CardRedis,
+    readonly keys: RedisKeys,
+  ) {}
+
+  pendingMember(call: { cardNo: string; opKind: string; opId: string }): string {
+    return `${call.cardNo} ${call.opKind}:${call.opId}`;
+  }
+
+  async run(call: GateCall): Promise<GateResult> {
+    const keys = [this.keys.cardState(call.cardNo), this.keys.cardOp(call.cardNo, call.opKind, call.opId), this.keys.pending()];
+    const member = this.pendingMember(call);
+    const g = call.gate;
+    const reply =
+      g.type === 'debit'
+        ? await this.redis.runScript('authorize', keys, [
+            call.requestHash,
+            call.businessDate,
+            g.purseFen.toString(),
+            g.medicalFen.toString(),
+            g.dailyAddFen.toString(),
+            g.dailyMaxFen.toString(),
+            member,
+            opRecordTtlSeconds,
+            g.allowDebt ? '1' : '0',
+          ])
+        : await this.redis.runScript('credit', keys, [
+            call.requestHash,
+            call.businessDate,
+            g.purseFen.toString(),
+            g.medicalFen.toString(),
+            g.dailyGiveBackFen.toString(),
+            member,
+            opRecordTtlSeconds,
+            g.requireActive ? '1' : '0',
+          ]);
+    return parseGateReply(reply);
+  }
+
+  async finalize(call: { cardNo: string; opKind: string; opId: string }, record: OpRecord): Promise<void> {
+    await this.redis.runScript('finalize', [this.keys.cardOp(call.cardNo, call.opKind, call.opId), this.keys.pending()], [
+      JSON.stringify(record),
+      opRecordTtlSeconds,
+      this.pendingMember(call),
+    ]);
+  }
+
+  /** Remembers a decline so that a retry with the same id gets the same answer. */
+  async remember(call: { cardNo: string; opKind: string; opId: string }, record: OpRecord): Promise<void> {
+    await this.redis.set(this.keys.cardOp(call.cardNo, call.opKind, call.opId), JSON.stringify(record), 'EX', declineRecordTtlSeconds, 'NX');
+  }
+
+  async readRecord(call: { cardNo: string; opKind: string; opId: string }): Promise<OpRecord | null> {
+    const raw = await this.redis.get(this.keys.cardOp(call.cardNo, call.opKind, call.opId));
+    return raw ? (JSON.parse(raw) as OpRecord) : null;
+  }
+
+  async undo(call: GateCall): Promise<void> {
+    const g = call.gate;
+    const sign = g.type === 'debit' ? 1n : -1n;
+    const daily = g.type === 'debit' ? -g.dailyAddFen : g.dailyGiveBackFen;
+    await this.redis.runScript(
+      'undo',
+      [this.keys.cardState(call.cardNo), this.keys.cardOp(call.cardNo, call.opKind, call.opId), this.keys.pending()],
+      [(sign * g.purseFen).toString(), (sign * g.medicalFen).toString(), daily.toString(), call.businessDate, this.pendingMember(call)],
+    );
+  }
+
+  async install(snapshot: CardSnapshot): Promise<boolean> {
+    const installed = await this.redis.runScript('load-card', [this.keys.cardState(snapshot.cardNo)], snapshotFields(snapshot));
+    return Number(installed) === 1;
+  }
+
+  async setFields(cardNo: string, fields: Record<string, string | number>): Promise<void> {
+    await this.redis.runScript('set-fields', [this.keys.cardState(cardNo)], Object.entries(fields).flat());
+  }
+
+  async cachedState(cardNo: string): Promise<Record<string, string>> {
+    return this.redis.hgetall(this.keys.cardState(cardNo));
+  }
+
+  async forget(cardNo: string): Promise<void> {
+    await this.redis.del(this.keys.cardState(cardNo), this.keys.cardFare(cardNo));
+  }
+}
+
+function snapshotFields(s: CardSnapshot): string[] {
+  return [
+    'st', s.status,
+    'ty', s.cardType,
+    'ex', s.expiresOn,
+    'pu', s.purseFen.toString(),
+    'me', s.medicalFen.toString(),
+    'pd', s.paymentDay,
+    'ps', s.paymentSpentFen.toString(),
+    'pf', String(s.pinFailures),
+  ];
+}
+
+export function parseGateReply(reply: (string | number)[]): GateResult {
+  const tag = String(reply[0]);
+  switch (tag) {
+    case 'OK':
+      return { kind: 'ok', purseFen: BigInt(String(reply[1])), medicalFen: BigInt(String(reply[2])) };
+    case 'DUP':
+      return { kind: 'duplicate', record: JSON.parse(String(reply[1])) as OpRecord };
+    case 'MISS':
+      return { kind: 'missing-card' };
+    case 'DECLINE': {
+      const code = String(reply[1]);
+      if (!isResponseCode(code)) throw new Error(`gate answered unknown code ${code}`);
+      return { kind: 'declined', code };
+    }
+    default:
+      throw new Error(`gate answered ${tag}`);
+  }
+}

@@ -1,0 +1,44 @@
+// Every Redis key is built here. A card's keys share the hash tag {card:<cardNo>} so that they live
+// on one Redis Cluster slot and one Lua script can touch them all.
+
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+
+  /** Hash: st status, ty type, ex expiry, pu purse, me medical, pd/ps payment day and spent, pf PIN failures. */
+  cardState(cardNo: string): string {
+    return `${this.prefix}{card:${cardNo}}:s`;
+  }
+
+  /** String: the idempotency record of one command on this card. */
+  cardOp(cardNo: string, opKind: string, opId: string): string {
+    return `${this.prefix}{card:${cardNo}}:op:${opKind}:${opId}`;
+  }
+
+  /** String: the card's transit day state (fare engine), JSON with a version. */
+  cardFare(cardNo: string): string {
+    return `${this.prefix}{card:${cardNo}}:fare`;
+  }
+
+  /** Set of commands applied in Redis whose ledger commit is not yet confirmed: `cardNo opKey`. */
+  pending(): string {
+    return `${this.prefix}pending`;
+  }
+
+  /** Set when the cache holds state built from PostgreSQL; missing after a flush. */
+  epoch(): string {
+    return `${this.prefix}meta:epoch`;
+  }
+
+  hotlistVersion(): string {
+    return `${this.prefix}hotlist:version`;
+  }
+
+  counter(name: string): string {
+    return `${this.prefix}stats:${name}`;
+  }
+
+  /** For SCAN: every card key of this prefix. */
+  cardPattern(): string {
+    return `${this.prefix}{card:*`;
+  }
+}

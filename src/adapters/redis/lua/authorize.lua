@@ -1,0 +1,43 @@
+-- authorize: the debit gate of every money command (payments, fares, medical settlements).
+-- Checks idempotency, card status, expiry, debt, balance and the daily limit, then moves the
+-- balance and records the command as pending until its ledger commit is confirmed.
+-- KEYS[1] card state hash   KEYS[2] command idempotency key   KEYS[3] pending set
+-- ARGV[1] request hash      ARGV[2] business date (YYYY-MM-DD)
+-- ARGV[3] purse debit fen   ARGV[4] medical debit fen
+-- ARGV[5] daily counter add (payments)  ARGV[6] daily maximum (0 = none)
+-- ARGV[7] pending member    ARGV[8] idempotency ttl seconds
+-- ARGV[9] '1' allows the purse to go negative (offline taps)
+-- returns {'DUP', record} | {'MISS'} | {'DECLINE', code} | {'OK', purse, medical}
+local existing = redis.call('GET', KEYS[2])
+if existing then
+  return {'DUP', existing}
+end
+local state = redis.call('HMGET', KEYS[1], 'st', 'ex', 'pu', 'me', 'pd', 'ps')
+if not state[1] then
+  return {'MISS'}
+end
+if state[1] == 'lost' then return {'DECLINE', '41'} end
+if state[1] ~= 'active' then return {'DECLINE', '43'} end
+if state[2] and state[2] < ARGV[2] then return {'DECLINE', '54'} end
+local purse = tonumber(state[3])
+local medical = tonumber(state[4])
+local purseDebit = tonumber(ARGV[3])
+local medicalDebit = tonumber(ARGV[4])
+if ARGV[9] ~= '1' then
+  if purseDebit > 0 and purse < 0 then return {'DECLINE', '51'} end
+  if purse < purseDebit then return {'DECLINE', '51'} end
+end
+if medical < medicalDebit then return {'DECLINE', '51'} end
+local dailyAdd = tonumber(ARGV[5])
+local dailyMax = tonumber(ARGV[6])
+local spent = 0
+if state[5] == ARGV[2] then spent = tonumber(state[6]) end
+if dailyMax > 0 and spent + dailyAdd > dailyMax then return {'DECLINE', '61'} end
+local newPurse = redis.call('HINCRBY', KEYS[1], 'pu', -purseDebit)
+local newMedical = redis.call('HINCRBY', KEYS[1], 'me', -medicalDebit)
+if dailyAdd > 0 then
+  redis.call('HSET', KEYS[1], 'pd', ARGV[2], 'ps', spent + dailyAdd)
+end
+redis.call('SET', KEYS[2], cjson.encode({s = 'p', h = ARGV[1]}), 'EX', tonumber(ARGV[8]))
+redis.call('SADD', KEYS[3], ARGV[7])
+return {'OK', tostring(newPurse), tostring(newMedical)}

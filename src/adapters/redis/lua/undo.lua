@@ -1,0 +1,17 @@
+-- undo: reverses a command's Redis effect when its ledger commit failed, and forgets the command.
+-- KEYS[1] card state hash   KEYS[2] command idempotency key   KEYS[3] pending set
+-- ARGV[1] purse delta to apply (signed)   ARGV[2] medical delta to apply (signed)
+-- ARGV[3] daily counter delta (signed)    ARGV[4] business date   ARGV[5] pending member
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HINCRBY', KEYS[1], 'pu', tonumber(ARGV[1]))
+  redis.call('HINCRBY', KEYS[1], 'me', tonumber(ARGV[2]))
+  local daily = tonumber(ARGV[3])
+  if daily ~= 0 and redis.call('HGET', KEYS[1], 'pd') == ARGV[4] then
+    local spent = tonumber(redis.call('HGET', KEYS[1], 'ps')) + daily
+    if spent < 0 then spent = 0 end
+    redis.call('HSET', KEYS[1], 'ps', spent)
+  end
+end
+redis.call('DEL', KEYS[2])
+redis.call('SREM', KEYS[3], ARGV[5])
+return 1

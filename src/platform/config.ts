@@ -1,0 +1,113 @@
+// Configuration from the environment (DESIGN §9), validated once at start: a bad value stops the
+// process with a message naming the variable.
+
+export type Role = 'all' | 'api' | 'iso' | 'worker';
+
+export interface Config {
+  nodeEnv: string;
+  databaseUrl: string;
+  redisUrl: string;
+  redisKeyPrefix: string;
+  httpPort: number;
+  httpHost: string;
+  isoPort: number;
+  adminToken: string;
+  jwtSecret: string;
+  masterKeyHex: string;
+  reportsDir: string;
+  logLevel: string;
+  seed: boolean;
+  role: Role;
+  policyFile: string;
+  topupAmountMaxFen: bigint;
+  ledgerBatchRowsMax: number;
+  ledgerBatchWaitMs: number;
+  ledgerQueueMax: number;
+}
+
+export const devAdminToken = 'dev-admin-token';
+const devMasterKeyHex = '0123456789abcdeffedcba98765432100123456789abcdeffedcba9876543210';
+const devJwtSecret = 'dev-jwt-secret-change-me-in-production-0000';
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`configuration: ${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string, fallback: string): string {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  return value;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be an integer, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function url(env: Env, name: string, fallback: string, protocols: string[]): string {
+  const value = str(env, name, fallback);
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(name, 'is not a valid URL');
+  }
+  if (!protocols.includes(parsed.protocol)) throw new ConfigError(name, `must use ${protocols.join(' or ')}`);
+  return value;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const nodeEnv = str(env, 'NODE_ENV', 'development');
+  const production = nodeEnv === 'production';
+  const adminToken = str(env, 'ADMIN_TOKEN', devAdminToken);
+  if (production && adminToken === devAdminToken) {
+    throw new ConfigError('ADMIN_TOKEN', 'the development default is refused when NODE_ENV=production; set a secret token');
+  }
+  if (adminToken.length < 12) throw new ConfigError('ADMIN_TOKEN', 'must be at least 12 characters');
+  const masterKeyHex = str(env, 'MASTER_KEY', devMasterKeyHex).toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(masterKeyHex)) throw new ConfigError('MASTER_KEY', 'must be 64 hex characters (a 256-bit key)');
+  if (production && masterKeyHex === devMasterKeyHex) throw new ConfigError('MASTER_KEY', 'the development default is refused in production');
+  const jwtSecret = str(env, 'JWT_SECRET', devJwtSecret);
+  if (jwtSecret.length < 32) throw new ConfigError('JWT_SECRET', 'must be at least 32 characters');
+  if (production && jwtSecret === devJwtSecret) throw new ConfigError('JWT_SECRET', 'the development default is refused in production');
+  const role = str(env, 'ROLE', 'all');
+  if (!['all', 'api', 'iso', 'worker'].includes(role)) throw new ConfigError('ROLE', 'must be all, api, iso or worker');
+  const seed = str(env, 'SEED', '1');
+  if (seed !== '0' && seed !== '1') throw new ConfigError('SEED', 'must be 0 or 1');
+  const logLevel = str(env, 'LOG_LEVEL', 'info');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', 'must be one of fatal, error, warn, info, debug, trace, silent');
+  }
+  const topupMax = str(env, 'TOPUP_AMOUNT_MAX', '100000');
+  if (!/^[1-9]\d{0,12}$/.test(topupMax)) throw new ConfigError('TOPUP_AMOUNT_MAX', 'must be a positive integer number of fen');
+  return {
+    nodeEnv,
+    databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/citizencard', ['postgres:', 'postgresql:']),
+    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379/0', ['redis:', 'rediss:']),
+    redisKeyPrefix: str(env, 'REDIS_KEY_PREFIX', 'cc:'),
+    httpPort: int(env, 'HTTP_PORT', 8080, 0, 65535),
+    httpHost: str(env, 'HTTP_HOST', '0.0.0.0'),
+    isoPort: int(env, 'ISO_PORT', 5800, 0, 65535),
+    adminToken,
+    jwtSecret,
+    masterKeyHex,
+    reportsDir: str(env, 'REPORTS_DIR', './var/reports'),
+    logLevel,
+    seed: seed === '1',
+    role: role as Role,
+    policyFile: str(env, 'POLICY_FILE', './data/demo-network.json'),
+    topupAmountMaxFen: BigInt(topupMax),
+    ledgerBatchRowsMax: int(env, 'LEDGER_BATCH_ROWS_MAX', 512, 1, 10_000),
+    ledgerBatchWaitMs: int(env, 'LEDGER_BATCH_WAIT_MS', 2, 0, 1000),
+    ledgerQueueMax: int(env, 'LEDGER_QUEUE_MAX', 20_000, 1, 1_000_000),
+  };
+}

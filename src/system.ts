@@ -1,0 +1,147 @@
+// Wiring: builds every piece from the configuration. main.ts runs it; tests build the same system
+// against their own database and Redis key prefix.
+import type { FastifyInstance } from 'fastify';
+import path from 'node:path';
+import { createPool, type Pool } from './adapters/postgres/db.js';
+import { AccountDirectory } from './adapters/postgres/accounts.js';
+import { LedgerWriter } from './adapters/postgres/ledger-writer.js';
+import { PgCardSource } from './adapters/postgres/cards.js';
+import { Registry } from './adapters/postgres/registry.js';
+import { Journal } from './adapters/postgres/journal.js';
+import { createRedis, type CardRedis } from './adapters/redis/client.js';
+import { RedisKeys } from './adapters/redis/keys.js';
+import { CardGate } from './adapters/redis/card-gate.js';
+import { buildHttpApp } from './adapters/http/app.js';
+import { TerminalDirectory } from './adapters/http/auth.js';
+import { Authorizer } from './app/authorizer.js';
+import { AdminService } from './app/admin.js';
+import { MoneyService, type PinCheck } from './app/money.js';
+import { CardQueries } from './app/card-queries.js';
+import { recover } from './app/recovery.js';
+import { loadParties, readPolicyFile, seedDemo, type PolicyFile } from './app/bootstrap.js';
+import { parsePaymentLimits } from './domain/payment-policy.js';
+import type { Config } from './platform/config.js';
+import { createLogger, type Logger } from './platform/logger.js';
+import { systemClock, type Clock } from './platform/clock.js';
+import { Secrets } from './platform/secrets.js';
+import { verifyPin } from './platform/secrets.js';
+import { pinFromEncryptedBlock } from './app/pin.js';
+
+export interface System {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  pool: Pool;
+  redis: CardRedis;
+  keys: RedisKeys;
+  secrets: Secrets;
+  registry: Registry;
+  journal: Journal;
+  accounts: AccountDirectory;
+  ledger: LedgerWriter;
+  gate: CardGate;
+  authorizer: Authorizer;
+  admin: AdminService;
+  money: MoneyService;
+  cards: CardQueries;
+  policy: PolicyFile;
+  terminals: TerminalDirectory;
+  http: FastifyInstance;
+  recovered: boolean;
+  /** Runs recovery, loads the policy's parties and (unless SEED=0) the demo data. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SystemOptions {
+  clock?: Clock;
+  logger?: Logger;
+  poolMax?: number;
+  /** Extra HTTP route plugins (other areas register theirs here). */
+  plugins?: ((app: FastifyInstance, system: System) => Promise<void>)[];
+}
+
+export async function buildSystem(config: Config, options: SystemOptions = {}): Promise<System> {
+  const log = options.logger ?? createLogger(config.logLevel);
+  const clock = options.clock ?? systemClock;
+  const pool = createPool(config.databaseUrl, options.poolMax ?? 12);
+  const redis = createRedis(config.redisUrl);
+  const keys = new RedisKeys(config.redisKeyPrefix);
+  const secrets = new Secrets(config.masterKeyHex);
+  const registry = new Registry(pool);
+  const journal = new Journal(pool);
+  const accounts = new AccountDirectory(pool);
+  const ledger = new LedgerWriter(pool, accounts, {
+    batchRowsMax: config.ledgerBatchRowsMax,
+    batchWaitMs: config.ledgerBatchWaitMs,
+    queueMax: config.ledgerQueueMax,
+  });
+  const gate = new CardGate(redis, keys);
+  const authorizer = new Authorizer(gate, new PgCardSource(pool), ledger, log);
+  const policy = await readPolicyFile(config.policyFile);
+  const terminals = new TerminalDirectory(registry);
+  const system = { config, log, clock, pool, redis, keys, secrets, registry, journal, accounts, ledger, gate, authorizer, policy, terminals, recovered: false } as System;
+
+  system.admin = new AdminService({ registry, journal, ledger, gate, authorizer, secrets, clock });
+  const pinCheck: PinCheck = async ({ terminalId, cardNo, pinBlockHex, pinHash }) => {
+    const terminal = await registry.terminal(terminalId);
+    if (!terminal) return false;
+    const pin = pinFromEncryptedBlock(pinBlockHex, cardNo, system.admin.terminalKeys(terminal.keysEnc).tpk);
+    return pin !== null && (await verifyPin(pin, pinHash));
+  };
+  system.money = new MoneyService({
+    authorizer,
+    registry,
+    journal,
+    clock,
+    limits: parsePaymentLimits(policy.payments),
+    topupAmountMaxFen: config.topupAmountMaxFen,
+    pinCheck,
+  });
+  system.cards = new CardQueries(gate, registry, journal);
+  system.http = await buildHttpApp({
+    logger: log,
+    adminToken: config.adminToken,
+    jwtSecret: config.jwtSecret,
+    terminals,
+    registry,
+    admin: system.admin,
+    money: system.money,
+    cards: system.cards,
+    health: {
+      postgres: async () => {
+        await pool.query('SELECT 1');
+      },
+      redis: async () => {
+        await redis.ping();
+      },
+      recovered: () => system.recovered,
+    },
+    plugins: (options.plugins ?? []).map((plugin) => (app: FastifyInstance) => plugin(app, system)),
+  });
+
+  system.start = async () => {
+    await recover(redis, keys, log);
+    await loadParties(policy, system.admin, log);
+    if (config.seed) {
+      await seedDemo({
+        registry,
+        admin: system.admin,
+        ledger,
+        secrets,
+        clock,
+        log,
+        count: policy.demoCards?.count ?? 1000,
+        terminalsFile: path.resolve('var/demo-terminals.json'),
+      });
+    }
+    system.recovered = true;
+  };
+  system.close = async () => {
+    await system.http.close();
+    await ledger.close();
+    redis.disconnect();
+    await pool.end();
+  };
+  return system;
+}
