@@ -8,6 +8,7 @@ import { LedgerWriter } from './adapters/postgres/ledger-writer.js';
 import { PgCardSource } from './adapters/postgres/cards.js';
 import { Registry } from './adapters/postgres/registry.js';
 import { Journal } from './adapters/postgres/journal.js';
+import { Hotlist } from './adapters/postgres/hotlist.js';
 import { createRedis, type CardRedis } from './adapters/redis/client.js';
 import { RedisKeys } from './adapters/redis/keys.js';
 import { CardGate } from './adapters/redis/card-gate.js';
@@ -26,6 +27,7 @@ import { systemClock, type Clock } from './platform/clock.js';
 import { Secrets } from './platform/secrets.js';
 import { verifyPin } from './platform/secrets.js';
 import { pinFromEncryptedBlock } from './app/pin.js';
+import { areas } from './wiring/index.js';
 
 export interface System {
   config: Config;
@@ -37,6 +39,7 @@ export interface System {
   secrets: Secrets;
   registry: Registry;
   journal: Journal;
+  hotlist: Hotlist;
   accounts: AccountDirectory;
   ledger: LedgerWriter;
   gate: CardGate;
@@ -48,6 +51,9 @@ export interface System {
   terminals: TerminalDirectory;
   http: FastifyInstance;
   recovered: boolean;
+  /** Hooks of the areas (src/wiring): run after recovery and the core's start data, and at close. */
+  onStart: (() => Promise<void>)[];
+  onClose: (() => Promise<void>)[];
   /** Runs recovery, loads the policy's parties and (unless SEED=0) the demo data. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -70,6 +76,7 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
   const secrets = new Secrets(config.masterKeyHex);
   const registry = new Registry(pool);
   const journal = new Journal(pool);
+  const hotlist = new Hotlist(pool);
   const accounts = new AccountDirectory(pool);
   const ledger = new LedgerWriter(pool, accounts, {
     batchRowsMax: config.ledgerBatchRowsMax,
@@ -80,9 +87,18 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
   const authorizer = new Authorizer(gate, new PgCardSource(pool), ledger, log);
   const policy = await readPolicyFile(config.policyFile);
   const terminals = new TerminalDirectory(registry);
-  const system = { config, log, clock, pool, redis, keys, secrets, registry, journal, accounts, ledger, gate, authorizer, policy, terminals, recovered: false } as System;
+  const system = { config, log, clock, pool, redis, keys, secrets, registry, journal, hotlist, accounts, ledger, gate, authorizer, policy, terminals, recovered: false, onStart: [], onClose: [] } as unknown as System;
 
-  system.admin = new AdminService({ registry, journal, ledger, gate, authorizer, secrets, clock });
+  system.admin = new AdminService({
+    registry,
+    journal,
+    ledger,
+    gate,
+    authorizer,
+    secrets,
+    clock,
+    onCardStatus: (cardNo, status) => hotlist.record(cardNo, status !== 'active', status === 'active' ? 'cleared' : status),
+  });
   const pinCheck: PinCheck = async ({ terminalId, cardNo, pinBlockHex, pinHash }) => {
     const terminal = await registry.terminal(terminalId);
     if (!terminal) return false;
@@ -119,6 +135,7 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
     },
     plugins: (options.plugins ?? []).map((plugin) => (app: FastifyInstance) => plugin(app, system)),
   });
+  for (const area of areas) await area.install(system);
 
   system.start = async () => {
     await recover(redis, keys, log);
@@ -135,10 +152,12 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
         terminalsFile: path.resolve('var/demo-terminals.json'),
       });
     }
+    for (const hook of system.onStart) await hook();
     system.recovered = true;
   };
   system.close = async () => {
     await system.http.close();
+    for (const hook of [...system.onClose].reverse()) await hook().catch((error: unknown) => log.warn({ err: error }, 'close hook failed'));
     await ledger.close();
     redis.disconnect();
     await pool.end();
