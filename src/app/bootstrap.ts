@@ -161,7 +161,7 @@ const demoTerminalSpecs = [
 ] as const;
 
 async function seedTerminals(deps: { registry: Registry; admin: AdminService; terminalsFile: string; log: Logger }): Promise<void> {
-  let known: DemoTerminal[] = [];
+  let known: DemoTerminal[];
   try {
     known = JSON.parse(await readFile(deps.terminalsFile, 'utf8')) as DemoTerminal[];
   } catch {

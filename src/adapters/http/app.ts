@@ -9,6 +9,7 @@ import underPressure from '@fastify/under-pressure';
 import jwt from '@fastify/jwt';
 import metrics from 'fastify-metrics';
 import type { Logger } from '../../platform/logger.js';
+import type { Registry } from '../postgres/registry.js';
 import { authPlugin, type TerminalDirectory } from './auth.js';
 import { sendProblem } from './problem.js';
 import { adminRoutes } from './routes/admin.js';
@@ -27,7 +28,7 @@ export interface HttpDeps {
   adminToken: string;
   jwtSecret: string;
   terminals: TerminalDirectory;
-  registry: import('../postgres/registry.js').Registry;
+  registry: Registry;
   admin: AdminService;
   money: MoneyService;
   cards: CardQueries;
