@@ -26,12 +26,46 @@ export const redactPaths = [
   'body.idNumber',
 ];
 
+const panPattern = /\b(\d{4})\d{5,11}(\d{4})\b/g;
+
+/** Masks anything shaped like a card number (13–19 digits) inside a string. */
+export function maskPans(text: string): string {
+  return text.replace(panPattern, (_m, head: string, tail: string) => `${head}********${tail}`);
+}
+
+function scrub(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return maskPans(value);
+  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = scrub(v, depth + 1);
+  return out;
+}
+
+/** Errors lose driver details that may carry arguments (Redis commands, SQL parameters). */
+function errSerializer(error: unknown): unknown {
+  const plain = pino.stdSerializers.err(error as Error) as unknown as Record<string, unknown>;
+  delete plain.command;
+  delete plain.parameters;
+  delete plain.args;
+  return plain;
+}
+
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   return pino(
     {
       level,
       base: { svc: 'citizen-card' },
       redact: { paths: redactPaths, censor: '[redacted]' },
+      serializers: { err: errSerializer },
+      // Last guard: whatever a log line carries, a card number in it is masked.
+      formatters: { log: (object) => scrub(object, 0) as Record<string, unknown> },
+      hooks: {
+        logMethod(args, method) {
+          const masked = args.map((a) => (typeof a === 'string' ? maskPans(a) : a)) as Parameters<typeof method>;
+          return method.apply(this, masked);
+        },
+      },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     destination as pino.DestinationStream | undefined,

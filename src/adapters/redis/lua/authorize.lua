@@ -33,11 +33,14 @@ local dailyMax = tonumber(ARGV[6])
 local spent = 0
 if state[5] == ARGV[2] then spent = tonumber(state[6]) end
 if dailyMax > 0 and spent + dailyAdd > dailyMax then return {'DECLINE', '61'} end
-local newPurse = redis.call('HINCRBY', KEYS[1], 'pu', -purseDebit)
-local newMedical = redis.call('HINCRBY', KEYS[1], 'me', -medicalDebit)
+-- Amounts go to Redis as decimal strings (a Lua -0 would not be an integer to HINCRBY).
+local newPurse = purse
+local newMedical = medical
+if purseDebit ~= 0 then newPurse = redis.call('HINCRBY', KEYS[1], 'pu', '-' .. ARGV[3]) end
+if medicalDebit ~= 0 then newMedical = redis.call('HINCRBY', KEYS[1], 'me', '-' .. ARGV[4]) end
 if dailyAdd > 0 then
   redis.call('HSET', KEYS[1], 'pd', ARGV[2], 'ps', spent + dailyAdd)
 end
 redis.call('SET', KEYS[2], cjson.encode({s = 'p', h = ARGV[1]}), 'EX', tonumber(ARGV[8]))
 redis.call('SADD', KEYS[3], ARGV[7])
-return {'OK', tostring(newPurse), tostring(newMedical)}
+return {'OK', string.format('%d', newPurse), string.format('%d', newMedical)}

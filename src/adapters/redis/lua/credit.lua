@@ -18,8 +18,9 @@ if ARGV[8] == '1' then
   if state[1] == 'lost' then return {'DECLINE', '41'} end
   if state[1] ~= 'active' then return {'DECLINE', '43'} end
 end
-local newPurse = redis.call('HINCRBY', KEYS[1], 'pu', tonumber(ARGV[3]))
-local newMedical = redis.call('HINCRBY', KEYS[1], 'me', tonumber(ARGV[4]))
+-- Amounts go to Redis as the decimal strings they arrived as (exact up to 2^63).
+local newPurse = redis.call('HINCRBY', KEYS[1], 'pu', ARGV[3])
+local newMedical = redis.call('HINCRBY', KEYS[1], 'me', ARGV[4])
 local giveBack = tonumber(ARGV[5])
 if giveBack > 0 and state[2] == ARGV[2] then
   local spent = tonumber(state[3]) - giveBack
@@ -28,4 +29,4 @@ if giveBack > 0 and state[2] == ARGV[2] then
 end
 redis.call('SET', KEYS[2], cjson.encode({s = 'p', h = ARGV[1]}), 'EX', tonumber(ARGV[7]))
 redis.call('SADD', KEYS[3], ARGV[6])
-return {'OK', tostring(newPurse), tostring(newMedical)}
+return {'OK', string.format('%d', newPurse), string.format('%d', newMedical)}

@@ -3,8 +3,8 @@
 -- ARGV[1] purse delta to apply (signed)   ARGV[2] medical delta to apply (signed)
 -- ARGV[3] daily counter delta (signed)    ARGV[4] business date   ARGV[5] pending member
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HINCRBY', KEYS[1], 'pu', tonumber(ARGV[1]))
-  redis.call('HINCRBY', KEYS[1], 'me', tonumber(ARGV[2]))
+  redis.call('HINCRBY', KEYS[1], 'pu', ARGV[1])
+  redis.call('HINCRBY', KEYS[1], 'me', ARGV[2])
   local daily = tonumber(ARGV[3])
   if daily ~= 0 and redis.call('HGET', KEYS[1], 'pd') == ARGV[4] then
     local spent = tonumber(redis.call('HGET', KEYS[1], 'ps')) + daily
