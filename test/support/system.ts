@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/platform/config.js';
 import { buildSystem, type System, type SystemOptions } from '../../src/system.js';
 import { createLogger } from '../../src/platform/logger.js';
-import { adminUrl, templateDb, urlFor } from './db-names.js';
+import { adminUrl, templateDbName, urlFor } from './db-names.js';
 
 export const adminToken = 'test-admin-token-0123';
 
@@ -21,7 +21,7 @@ export async function createDatabase(): Promise<string> {
   const admin = new pg.Client({ connectionString: adminUrl() });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${templateDb}"`);
+    await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${templateDbName()}"`);
   } finally {
     await admin.end();
   }

@@ -68,7 +68,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(metrics.default ?? metrics, { endpoint: '/metrics', routeMetrics: { enabled: { histogram: true, summary: false } } } as never);
+  await app.register(metrics.default ?? metrics, { endpoint: '/metrics', clearRegisterOnInit: true, routeMetrics: { enabled: { histogram: true, summary: false } } } as never);
   await app.register(authPlugin, { adminToken: deps.adminToken, registry: deps.registry, terminals: deps.terminals });
 
   app.setErrorHandler((error: Error & { validation?: unknown; statusCode?: number; code?: string }, request, reply) => {
