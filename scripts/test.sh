@@ -5,6 +5,11 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 source scripts/ensure.sh || exit 1
 mkdir -p var
+# The browser tests drive Debian's Chromium (with a CJK font for the Chinese kiosk page).
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  echo "[setup] installing chromium for the browser tests (apt-get)" >&2
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei) >&2 || echo "[setup] chromium install failed; the browser tests will say why" >&2
+fi
 passed=0; failed=0
 
 echo "== typecheck"

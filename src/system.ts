@@ -119,6 +119,7 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
     logger: log,
     adminToken: config.adminToken,
     jwtSecret: config.jwtSecret,
+    maxEventLoopDelayMs: config.eventLoopDelayMaxMs,
     terminals,
     registry,
     admin: system.admin,

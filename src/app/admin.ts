@@ -149,9 +149,11 @@ export class AdminService {
         await this.moveBalances(oldCardNo, old.replacedBy);
         return { cardNo: old.replacedBy, created: false };
       }
-      await this.deps.registry.setCardStatus(oldCardNo, 'blocked');
-      await this.deps.gate.setFields(oldCardNo, { st: 'blocked' });
-      await this.deps.onCardStatus?.(oldCardNo, 'blocked');
+      // A card reported lost stays 'lost' (declined 41, hotlisted as lost); any other is blocked (43).
+      const oldStatus = old.status === 'lost' ? 'lost' : 'blocked';
+      await this.deps.registry.setCardStatus(oldCardNo, oldStatus);
+      await this.deps.gate.setFields(oldCardNo, { st: oldStatus });
+      await this.deps.onCardStatus?.(oldCardNo, oldStatus);
       const newCardNo = cardNoFromSerial(await this.deps.registry.nextCardSerial());
       await withTransaction(this.deps.registry.pool, async (client) => {
         await this.deps.registry.insertCard(client, {

@@ -1,8 +1,9 @@
 // The hot path shared by every money command: Redis gate (idempotency, status, limits, balance),
 // group-committed ledger write, and the reply only after the commit. A failed commit undoes the
 // Redis effect and answers 96; the same command id replays the first answer.
-import type { CardSource, GateCredit, GateDebit, Ledger, LedgerLeg, OpRecord } from './ports.js';
+import type { CardSource, GateCredit, GateDebit, Ledger, LedgerLeg, OpRecord, TapRow } from './ports.js';
 import type { CardGate } from '../adapters/redis/card-gate.js';
+import type { CommittedCommand } from '../adapters/postgres/ledger-writer.js';
 import { Code, type ResponseCode } from '../domain/codes.js';
 import type { Logger } from '../platform/logger.js';
 import { maskCardNo } from '../domain/card-number.js';
@@ -17,17 +18,24 @@ export interface MoneyCommand {
   gate: GateDebit | GateCredit;
   legs: LedgerLeg[];
   detail?: Record<string, unknown>;
+  /** A transit tap's row, written with the command (src/app/transit.ts); a tap may have no legs. */
+  tap?: TapRow;
   /** Builds the stored answer from the committed transfer ids and the balances after the gate. */
   reply(transferIds: bigint[], purseFen: bigint, medicalFen: bigint): Record<string, unknown>;
 }
 
 export type MoneyOutcome =
   | { kind: 'approved'; reply: Record<string, unknown>; replayed: boolean }
-  | { kind: 'declined'; code: ResponseCode; reply?: Record<string, unknown> }
+  | { kind: 'declined'; code: ResponseCode; reply?: Record<string, unknown>; stale?: boolean }
   | { kind: 'conflict' };
 
 export const pendingWaitMsMax = 5_000;
 const pendingPollMs = 5;
+
+/** The ledger as the authorizer uses it: group-committed writes, and the backstop lookup by command key. */
+export interface AuthorizerLedger extends Ledger {
+  committed(opKind: string, opId: string): Promise<CommittedCommand | null>;
+}
 
 export class Authorizer {
   private readonly inflight = new Map<string, Promise<MoneyOutcome>>();
@@ -37,12 +45,32 @@ export class Authorizer {
   constructor(
     private readonly gate: CardGate,
     private readonly cards: CardSource,
-    private readonly ledger: Ledger,
+    private readonly ledger: AuthorizerLedger,
     private readonly log: Logger,
   ) {}
 
   async execute(cmd: MoneyCommand): Promise<MoneyOutcome> {
-    const outcome = await this.executeInner(cmd);
+    return this.count(await this.executeInner(cmd));
+  }
+
+  /**
+   * The answer of a command that was already decided (its Redis record, else the ledger), or null
+   * when it is new or still in flight. Use cases call it before checks that must not run again on
+   * a replay (a PIN check would count a try, or refuse a card locked since the first answer).
+   */
+  async decided(cmd: MoneyCommand): Promise<MoneyOutcome | null> {
+    const record = await this.gate.readRecord(cmd);
+    if (record) {
+      if (record.h !== cmd.requestHash) return this.count({ kind: 'conflict' });
+      if (record.s === 'f') return this.count({ kind: 'approved', reply: record.r ?? {}, replayed: true });
+      if (record.s === 'd') return this.count({ kind: 'declined', code: String(record.r?.code ?? Code.doNotHonour) as ResponseCode });
+      return null;
+    }
+    const known = await this.ledger.committed(cmd.opKind, cmd.opId);
+    return known ? this.count(await this.fromLedger(cmd, known)) : null;
+  }
+
+  private count(outcome: MoneyOutcome): MoneyOutcome {
     const code = outcome.kind === 'approved' ? '00' : outcome.kind === 'declined' ? outcome.code : '94';
     this.outcomes.set(code, (this.outcomes.get(code) ?? 0) + 1);
     return outcome;
@@ -58,7 +86,13 @@ export class Authorizer {
       if (gated.kind === 'missing-card') return { kind: 'declined', code: Code.systemMalfunction };
     }
     if (gated.kind === 'duplicate') return this.replay(cmd, gated.record);
+    // A tap rated on a fare state that changed meanwhile: nothing moved; the caller re-rates.
+    if (gated.kind === 'stale') return { kind: 'declined', code: Code.systemMalfunction, stale: true };
     if (gated.kind === 'declined') {
+      // No Redis record, but the ledger may hold the command (the record expired or Redis lost
+      // it): its first answer stands, not a decline from today's balance or status.
+      const known = await this.ledger.committed(cmd.opKind, cmd.opId);
+      if (known) return this.fromLedger(cmd, known);
       const record: OpRecord = { s: 'd', h: cmd.requestHash, r: { code: gated.code } };
       await this.gate.remember(cmd, record);
       return { kind: 'declined', code: gated.code };
@@ -89,21 +123,30 @@ export class Authorizer {
         businessDate: cmd.businessDate,
         legs: cmd.legs,
         detail: { ...cmd.detail, purseAfter: purseFen.toString(), medicalAfter: medicalFen.toString() },
+        tap: cmd.tap,
       });
     } catch (error) {
+      const name = (error as Error).name;
+      if (name === 'LedgerOutcomeUnknownError') {
+        // The commit may have happened: an undo could be wrong, so the card's cached state is
+        // dropped and reloads from PostgreSQL (the truth) on its next use.
+        await this.abandonQuietly(cmd);
+        this.log.error({ err: error, opKind: cmd.opKind, opId: cmd.opId, card: maskCardNo(cmd.cardNo) }, 'ledger commit outcome unknown; card state dropped');
+        return { kind: 'declined', code: Code.systemMalfunction };
+      }
       await this.undoQuietly(cmd);
+      if (name === 'LedgerOverloadError') {
+        this.log.warn({ opKind: cmd.opKind, opId: cmd.opId, card: maskCardNo(cmd.cardNo) }, 'ledger queue full; refused');
+        return { kind: 'declined', code: Code.issuerInoperative };
+      }
       this.log.error({ err: error, opKind: cmd.opKind, opId: cmd.opId, card: maskCardNo(cmd.cardNo) }, 'ledger commit failed; Redis effect undone');
-      const code = (error as Error).name === 'LedgerOverloadError' ? Code.issuerInoperative : Code.systemMalfunction;
-      return { kind: 'declined', code };
+      return { kind: 'declined', code: Code.systemMalfunction };
     }
     if (outcome.status === 'duplicate') {
       // PostgreSQL already holds this command (the Redis record was lost): undo the second effect
       // and answer from the ledger.
       await this.undoQuietly(cmd);
-      if (outcome.requestHash !== cmd.requestHash) return { kind: 'conflict' };
-      const reply = cmd.reply(outcome.transferIds, BigInt(String(outcome.detail.purseAfter ?? '0')), BigInt(String(outcome.detail.medicalAfter ?? '0')));
-      await this.gate.remember(cmd, { s: 'f', h: cmd.requestHash, r: reply });
-      return { kind: 'approved', reply, replayed: true };
+      return this.fromLedger(cmd, outcome);
     }
     const reply = cmd.reply(outcome.transferIds, purseFen, medicalFen);
     await this.gate.finalize(cmd, { s: 'f', h: cmd.requestHash, r: reply }).catch((error: unknown) => {
@@ -111,6 +154,25 @@ export class Authorizer {
       this.log.warn({ err: error, opKind: cmd.opKind, opId: cmd.opId }, 'could not finalize idempotency record');
     });
     return { kind: 'approved', reply, replayed: false };
+  }
+
+  /** The first answer of a command the ledger holds, stored again as its Redis record. */
+  private async fromLedger(cmd: MoneyCommand, known: CommittedCommand, replacesPending = false): Promise<MoneyOutcome> {
+    if (known.requestHash !== cmd.requestHash) return { kind: 'conflict' };
+    const reply = cmd.reply(known.transferIds, BigInt(String(known.detail.purseAfter ?? '0')), BigInt(String(known.detail.medicalAfter ?? '0')));
+    const record: OpRecord = { s: 'f', h: cmd.requestHash, r: reply };
+    // A pending record of a committed command (its finalize failed) is replaced, and its mark cleared.
+    if (replacesPending) await this.gate.finalize(cmd, record);
+    else await this.gate.remember(cmd, record);
+    return { kind: 'approved', reply, replayed: true };
+  }
+
+  private async abandonQuietly(cmd: MoneyCommand): Promise<void> {
+    try {
+      await this.gate.abandon(cmd);
+    } catch (error) {
+      this.log.error({ err: error, opKind: cmd.opKind, opId: cmd.opId }, 'could not drop card state');
+    }
   }
 
   private async undoQuietly(cmd: MoneyCommand): Promise<void> {
@@ -126,13 +188,22 @@ export class Authorizer {
     if (record.h !== cmd.requestHash) return { kind: 'conflict' };
     let current: OpRecord | null = record;
     const deadline = Date.now() + pendingWaitMsMax;
+    let askedLedger = false;
     while (current && current.s === 'p') {
       const local = this.inflight.get(this.inflightKey(cmd));
       if (local) {
         const first = await local;
         return first.kind === 'approved' ? { ...first, replayed: true } : first;
       }
-      if (Date.now() > deadline) return { kind: 'declined', code: Code.systemMalfunction };
+      // Not in flight here: the first attempt may have committed without its record being
+      // finalized (Redis failed at that moment). The ledger is asked once now and at the deadline.
+      const late = Date.now() > deadline;
+      if (!askedLedger || late) {
+        askedLedger = true;
+        const known = await this.ledger.committed(cmd.opKind, cmd.opId);
+        if (known) return this.fromLedger(cmd, known, true);
+        if (late) return { kind: 'declined', code: Code.systemMalfunction };
+      }
       await new Promise((r) => setTimeout(r, pendingPollMs));
       current = await this.gate.readRecord(cmd);
     }

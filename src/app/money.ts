@@ -1,6 +1,6 @@
 // Use cases that move a card's stored value outside transit: top-ups, small payments, reversals
 // and refunds (DESIGN §5). Each is idempotent by its client id through the Authorizer.
-import type { Authorizer, MoneyOutcome } from './authorizer.js';
+import type { Authorizer, MoneyCommand, MoneyOutcome } from './authorizer.js';
 import type { TerminalContext } from './terminal.js';
 import type { Journal } from '../adapters/postgres/journal.js';
 import type { Registry } from '../adapters/postgres/registry.js';
@@ -41,6 +41,8 @@ const declined = (code: ResponseCode): Decline => ({ kind: 'declined', code });
 
 export class MoneyService {
   private readonly perPayment = new KeyedMutex();
+  /** PIN checks of one card run one at a time, so parallel guesses cannot share one try count. */
+  private readonly perCardPin = new KeyedMutex();
 
   constructor(private readonly deps: MoneyDeps) {}
 
@@ -69,12 +71,8 @@ export class MoneyService {
     if (!isValidCardNo(req.cardNo)) return declined(Code.invalidCard);
     if (req.amount <= 0n || req.amount > this.deps.limits.perTransactionMaxFen) return declined(Code.invalidAmount);
     const hash = requestHash({ cardNo: req.cardNo, amount: req.amount, terminalId: t.terminalId });
-    if (req.amount > this.deps.limits.noPinMaxFen) {
-      const pin = await this.checkPin(t, req.cardNo, req.pinBlock);
-      if (pin) return pin;
-    }
     const now = this.deps.clock.now();
-    return this.deps.authorizer.execute({
+    const cmd: MoneyCommand = {
       opKind: 'payment',
       opId: req.paymentId,
       requestHash: hash,
@@ -85,14 +83,24 @@ export class MoneyService {
       legs: [{ debit: { kind: 'purse', ownerId: req.cardNo }, credit: { kind: 'payable', ownerId: t.merchantId }, amountFen: req.amount }],
       detail: { merchantId: t.merchantId, amount: req.amount.toString() },
       reply: (ids, purse) => ({ transactionId: transactionId(ids), authCode: authCodeOf(ids[0]!), balance: purse.toString() }),
-    });
+    };
+    if (req.amount > this.deps.limits.noPinMaxFen) {
+      // A replay answers the first result without a second PIN check (which would count a try).
+      const known = await this.deps.authorizer.decided(cmd);
+      if (known) return known;
+      const pin = await this.perCardPin.run(req.cardNo, () => this.checkPin(t, req.cardNo, req.pinBlock));
+      if (pin) return pin;
+    }
+    return this.deps.authorizer.execute(cmd);
   }
 
   private async checkPin(t: TerminalContext, cardNo: string, pinBlock: string | undefined): Promise<Decline | null> {
     const card = await this.deps.registry.card(cardNo);
     if (!card) return declined(Code.invalidCard);
     if (card.pinFailures >= pinTriesMax) return declined(Code.pinTriesExceeded);
-    const ok = !!pinBlock && !!card.pinHash && (await this.deps.pinCheck({ terminalId: t.terminalId, cardNo, pinBlockHex: pinBlock, pinHash: card.pinHash }));
+    // No block (or no PIN on the card): nothing was tried, so no try is used up.
+    if (!pinBlock || !card.pinHash) return declined(Code.incorrectPin);
+    const ok = await this.deps.pinCheck({ terminalId: t.terminalId, cardNo, pinBlockHex: pinBlock, pinHash: card.pinHash });
     if (ok) {
       if (card.pinFailures > 0) await this.deps.registry.setPinState(cardNo, 0, null);
       return null;
@@ -119,7 +127,8 @@ export class MoneyService {
         cardNo: original.cardNo!,
         terminalId: t.terminalId,
         businessDate: done[0]?.businessDate ?? businessDateOf(this.deps.clock.now()),
-        gate: { type: 'credit', purseFen: remaining, medicalFen: 0n, dailyGiveBackFen: sameDay ? original.amountFen : 0n, requireActive: false },
+        // Gives back what the reversal returns, as the card's snapshot counts it (payments minus reversals).
+        gate: { type: 'credit', purseFen: remaining, medicalFen: 0n, dailyGiveBackFen: sameDay ? remaining : 0n, requireActive: false },
         legs: [{ debit: { kind: 'payable', ownerId: original.creditOwner }, credit: { kind: 'purse', ownerId: original.cardNo! }, amountFen: remaining }],
         detail: { paymentId, merchantId: original.creditOwner, amount: remaining.toString() },
         reply: (_ids, purse) => ({ balance: purse.toString() }),

@@ -23,6 +23,29 @@ export interface LedgerCommand {
   businessDate: string;
   legs: LedgerLeg[];
   detail?: Record<string, unknown>;
+  /** A transit tap's durable record, inserted in the same transaction (a tap may have no legs). */
+  tap?: TapRow;
+}
+
+/** One row of `taps` (migrations/0003_taps.sql, docs/transit.md). */
+export interface TapRow {
+  tapId: string;
+  cardNo: string;
+  terminalId: string;
+  operatorId: string | null;
+  mode: 'bus' | 'metro' | 'taxi';
+  kind: 'bus' | 'metro-in' | 'metro-out' | 'taxi';
+  routeId: string | null;
+  stationId: string | null;
+  tappedAt: Date;
+  businessDate: string;
+  fareFen: bigint;
+  status: 'accepted' | 'rejected';
+  code: string;
+  journeyId: string | null;
+  explanation: string[];
+  uploaded: boolean;
+  requestHash: string;
 }
 
 export type CommitOutcome =
@@ -58,6 +81,13 @@ export type GateDebit = {
   dailyAddFen: bigint;
   dailyMaxFen: bigint;
   allowDebt: boolean;
+  /**
+   * Transit taps: the card's fare state (`keys.cardFare`, "<version>|<json>") is checked and set
+   * with the debit: `expectedVersion` ('' = no state) must still be there, else the gate answers
+   * stale; `previous` is the raw value it replaces (null = none), restored by an undo. A tap also
+   * declines 51 on a purse in debt even when its fare is 0 (unless allowDebt).
+   */
+  fare?: { expectedVersion: string; next: string; previous: string | null };
 };
 
 export type GateCredit = {
@@ -72,7 +102,9 @@ export type GateResult =
   | { kind: 'ok'; purseFen: bigint; medicalFen: bigint }
   | { kind: 'declined'; code: ResponseCode }
   | { kind: 'duplicate'; record: OpRecord }
-  | { kind: 'missing-card' };
+  | { kind: 'missing-card' }
+  /** The fare state changed since the tap was rated: re-read, re-rate, retry. */
+  | { kind: 'stale' };
 
 /** The idempotency record of one command: pending until committed, then its final answer. */
 export interface OpRecord {

@@ -23,6 +23,8 @@ export interface Config {
   ledgerBatchRowsMax: number;
   ledgerBatchWaitMs: number;
   ledgerQueueMax: number;
+  /** Event-loop delay above which HTTP requests are refused with 503 (under-pressure). */
+  eventLoopDelayMaxMs: number;
 }
 
 export const devAdminToken = 'dev-admin-token';
@@ -109,5 +111,6 @@ export function loadConfig(env: Env = process.env): Config {
     ledgerBatchRowsMax: int(env, 'LEDGER_BATCH_ROWS_MAX', 512, 1, 10_000),
     ledgerBatchWaitMs: int(env, 'LEDGER_BATCH_WAIT_MS', 2, 0, 1000),
     ledgerQueueMax: int(env, 'LEDGER_QUEUE_MAX', 20_000, 1, 1_000_000),
+    eventLoopDelayMaxMs: int(env, 'EVENT_LOOP_DELAY_MAX_MS', 1000, 10, 60_000),
   };
 }

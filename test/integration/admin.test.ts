@@ -147,3 +147,25 @@ describe('operations endpoints', () => {
     expect(all).not.toContain(pos.apiKey);
   });
 });
+
+describe('bodies of calls that take {}', () => {
+  it('accepts no body, an empty JSON body and {} alike for a reversal; malformed JSON stays 400', async () => {
+    const { cardNo } = await issueCard(sys.http, { balance: 1000 });
+    const pos = await retailPos(sys.http);
+    for (const [i, variant] of [{}, { 'content-type': 'application/json' }, undefined].entries()) {
+      const paymentId = `empty-${i}`;
+      expect((await inject('POST', '/v1/payments', { paymentId, cardNo, amount: 100 }, pos.headers)).json().approved).toBe(true);
+      const res = await sys.http.inject({
+        method: 'POST',
+        url: `/v1/payments/${paymentId}/reverse`,
+        headers: { ...pos.headers, ...(variant ?? {}) },
+        ...(variant === undefined ? { payload: {} } : {}),
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toMatchObject({ approved: true, code: '00', balance: 1000 });
+    }
+    const bad = await sys.http.inject({ method: 'POST', url: '/v1/payments/x/reverse', headers: { ...pos.headers, 'content-type': 'application/json' }, payload: '{"a":' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().code).toBe('30');
+  });
+});

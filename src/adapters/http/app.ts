@@ -71,6 +71,25 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(metrics.default ?? metrics, { endpoint: '/metrics', clearRegisterOnInit: true, routeMetrics: { enabled: { histogram: true, summary: false } } } as never);
   await app.register(authPlugin, { adminToken: deps.adminToken, registry: deps.registry, terminals: deps.terminals });
 
+  // Calls whose body is `{}` (reverse, cancel, replace, report-loss) are also accepted with no
+  // body at all, or an empty one sent as JSON; malformed JSON stays a 400.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: bodyBytesMax }, (_request, text, done) => {
+    const body = String(text);
+    if (body.trim() === '') return done(null, {});
+    try {
+      const parsed: unknown = JSON.parse(body, (key, value: unknown) => (key === '__proto__' ? undefined : value));
+      done(null, parsed);
+    } catch (error) {
+      const failure = error as Error & { statusCode?: number };
+      failure.statusCode = 400;
+      done(failure, undefined);
+    }
+  });
+  app.addHook('preValidation', async (request) => {
+    if (request.method === 'POST' && request.body === undefined) request.body = {};
+  });
+
   app.setErrorHandler((error: Error & { validation?: unknown; statusCode?: number; code?: string }, request, reply) => {
     if (error.validation) return sendProblem(reply, 400, '30', error.message);
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {

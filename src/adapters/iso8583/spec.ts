@@ -101,6 +101,8 @@ const fieldList: readonly FieldSpec[] = [
   fixed(39, 'responseCode', 'an', 2, 'none'),
   fixed(41, 'terminalId', 'ans', 8, 'right-space'),
   fixed(42, 'merchantId', 'ans', 15, 'right-space'),
+  // Private additional data: a medical claim's items (docs/iso8583.md); health data, so never logged.
+  variable(48, 'additionalData', 'lllvar', 'ans', privateCharsMax, 'secret'),
   n(49, 'currency', 3),
   binary(52, 'pinBlock'),
   variable(54, 'balances', 'lllvar', 'ans', balancesCharsMax),

@@ -4,6 +4,8 @@
 import type { Pool } from './db.js';
 import { type AccountDirectory, type AccountRef, accountKey } from './accounts.js';
 import { assert } from '../../platform/assert.js';
+import type { TapRow } from '../../app/ports.js';
+import { insertTapRows, knownTaps } from './transit-taps.js';
 
 export interface LedgerLeg {
   debit: AccountRef;
@@ -20,6 +22,8 @@ export interface LedgerCommand {
   businessDate: string;
   legs: LedgerLeg[];
   detail?: Record<string, unknown>;
+  /** A transit tap's row, inserted in the same transaction; a command with a tap may have no legs. */
+  tap?: TapRow;
 }
 
 export type CommitOutcome =
@@ -28,6 +32,29 @@ export type CommitOutcome =
 
 export class LedgerOverloadError extends Error {
   override name = 'LedgerOverloadError';
+}
+
+/**
+ * The connection broke while COMMIT was in flight and PostgreSQL could not be asked afterwards
+ * whether the transaction committed: the commands may or may not be in the ledger.
+ */
+export class LedgerOutcomeUnknownError extends Error {
+  override name = 'LedgerOutcomeUnknownError';
+}
+
+/** The connection broke during COMMIT, and PostgreSQL then reported the transaction aborted. */
+export class LedgerRolledBackError extends Error {
+  override name = 'LedgerRolledBackError';
+  constructor(readonly original: unknown) {
+    super(`batch rolled back: ${(original as Error | null)?.message ?? String(original)}`);
+  }
+}
+
+/** A command already in the ledger under its (opKind, opId). */
+export interface CommittedCommand {
+  transferIds: bigint[];
+  requestHash: string;
+  detail: Record<string, unknown>;
 }
 
 export interface LedgerWriterOptions {
@@ -49,6 +76,9 @@ export interface LedgerWriterStats {
 }
 
 export const legsPerCommandMax = 8;
+/** After a broken COMMIT: how often, and how far apart, PostgreSQL is asked for the outcome. */
+export const commitCheckTriesMax = 20;
+export const commitCheckPauseMs = 50;
 
 const insertSql = `
 WITH input AS (
@@ -95,7 +125,7 @@ export class LedgerWriter {
   }
 
   submit(command: LedgerCommand): Promise<CommitOutcome> {
-    assert(command.legs.length > 0 && command.legs.length <= legsPerCommandMax, 'a command has 1..8 legs');
+    assert((command.legs.length > 0 || command.tap !== undefined) && command.legs.length <= legsPerCommandMax, 'a command has 1..8 legs (0 with a tap)');
     for (const leg of command.legs) assert(leg.amountFen > 0n, 'a leg moves a positive amount');
     if (this.closed) return Promise.reject(new LedgerOverloadError('ledger writer is closed'));
     if (this.queue.length >= this.options.queueMax) return Promise.reject(new LedgerOverloadError('ledger queue is full'));
@@ -145,7 +175,11 @@ export class LedgerWriter {
         try {
           await this.writeBatch(batch);
         } catch (error) {
-          if (batch.length > 1 && !isConnectionError(error)) {
+          // A batch that failed was rolled back whole (an open outcome is LedgerOutcomeUnknownError,
+          // never retried: the retry would see the batch's own rows as duplicates). A lost
+          // connection is not retried command by command either, unless PostgreSQL answered since.
+          const rolledBack = error instanceof LedgerRolledBackError || !isConnectionError(error);
+          if (batch.length > 1 && rolledBack && !(error instanceof LedgerOutcomeUnknownError)) {
             // One bad command must not fail its neighbours: write each alone.
             for (const one of batch) {
               await this.writeBatch([one]).catch((e: unknown) => one.reject(e));
@@ -164,7 +198,7 @@ export class LedgerWriter {
     let rows = 0;
     let count = 0;
     while (count < this.queue.length) {
-      const legs = this.queue[count]!.command.legs.length;
+      const legs = Math.max(1, this.queue[count]!.command.legs.length); // a tap without legs still writes a row
       if (count > 0 && rows + legs > this.options.batchRowsMax) break;
       rows += legs;
       count++;
@@ -180,10 +214,12 @@ export class LedgerWriter {
     const cols: [string[], string[], number[], bigint[], bigint[], bigint[], (string | null)[], (string | null)[], string[], string[], string[]] = [
       [], [], [], [], [], [], [], [], [], [], [],
     ];
+    const owners: LedgerCommand[] = []; // the command of each leg row
     for (const p of batch) {
       const c = p.command;
       const detail = JSON.stringify(c.detail ?? {});
       c.legs.forEach((leg, i) => {
+        owners.push(c);
         cols[0].push(c.opKind);
         cols[1].push(c.opId);
         cols[2].push(i);
@@ -198,25 +234,52 @@ export class LedgerWriter {
       });
     }
     const client = await this.pool.connect();
-    let inserted: { transfer_id: bigint; op_kind: string; op_id: string; leg: number }[];
+    let inserted: { transfer_id: bigint; op_kind: string; op_id: string; leg: number }[] = [];
+    let txid: string | null = null;
+    let committing = false;
+    let released = false;
+    let tapDuplicates: ReadonlySet<LedgerCommand> = new Set();
     try {
       await client.query('BEGIN');
+      txid = (await client.query<{ txid: string }>('SELECT txid_current()::text AS txid')).rows[0]!.txid;
+      // Transit taps first: a command whose tap is already recorded is a duplicate; its legs are left out.
+      tapDuplicates = await insertTapRows(client, batch.map((p) => p.command));
+      const rows: unknown[][] = tapDuplicates.size === 0 ? cols : cols.map((col: unknown[]) => col.filter((_, i) => !tapDuplicates.has(owners[i]!)));
       const result = await client.query<{ transfer_id: bigint; op_kind: string; op_id: string; leg: number }>(
         insertSql,
-        cols.map((col) => col.map((v) => (typeof v === 'bigint' ? v.toString() : v))),
+        rows.map((col) => col.map((v) => (typeof v === 'bigint' ? v.toString() : v))),
       );
       inserted = result.rows;
+      committing = true;
       await client.query('COMMIT');
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      client.release(isConnectionError(error));
-      throw error;
+      const broken = isConnectionError(error);
+      if (!broken) await client.query('ROLLBACK').catch(() => undefined);
+      client.release(broken);
+      released = true;
+      // Only a connection lost during COMMIT leaves the outcome open; any other failure (including
+      // an error answered to COMMIT itself, e.g. a deferred constraint) rolled the batch back.
+      if (!(committing && broken && txid !== null)) throw error;
+      const status = await this.transactionStatus(txid);
+      if (status === 'aborted') throw new LedgerRolledBackError(error);
+      if (status !== 'committed') throw new LedgerOutcomeUnknownError(`commit outcome unknown after: ${(error as Error).message}`);
     }
-    client.release();
+    if (!released) client.release();
     this.stats.batches++;
     this.stats.commands += batch.length;
     this.stats.lastBatchSize = batch.length;
+    try {
+      await this.settle(batch, inserted, tapDuplicates);
+    } catch (error) {
+      // The batch is committed: it must not reach the retry path. Callers not yet answered learn
+      // that the outcome is open, and reload the card from PostgreSQL.
+      const open = new LedgerOutcomeUnknownError(`committed batch could not be settled: ${(error as Error).message}`);
+      for (const p of batch) p.reject(open);
+    }
+  }
 
+  /** Answers each command of a committed batch: its new transfer ids, or the ledger's earlier ones. */
+  private async settle(batch: Pending[], inserted: { transfer_id: bigint; op_kind: string; op_id: string; leg: number }[], tapDuplicates: ReadonlySet<LedgerCommand> = new Set()): Promise<void> {
     const byOp = new Map<string, bigint[]>();
     for (const row of inserted) {
       const key = `${row.op_kind}\u0000${row.op_id}`;
@@ -225,7 +288,16 @@ export class LedgerWriter {
       byOp.set(key, list);
     }
     const duplicates: Pending[] = [];
+    const tapped: Pending[] = [];
     for (const p of batch) {
+      if (tapDuplicates.has(p.command)) {
+        tapped.push(p);
+        continue;
+      }
+      if (p.command.legs.length === 0) {
+        p.resolve({ status: 'committed', transferIds: [] }); // a free ride: its tap row is its record
+        continue;
+      }
       const key = `${p.command.opKind}\u0000${p.command.opId}`;
       const ids = byOp.get(key);
       if (ids) {
@@ -237,6 +309,47 @@ export class LedgerWriter {
       }
     }
     if (duplicates.length > 0) await this.resolveDuplicates(duplicates);
+    if (tapped.length > 0) await this.resolveTapDuplicates(tapped);
+  }
+
+  /** Commands whose tap was already recorded: answered from the stored tap row and its transfers. */
+  private async resolveTapDuplicates(duplicates: Pending[]): Promise<void> {
+    try {
+      const known = await knownTaps(this.pool, duplicates.map((p) => p.command));
+      for (const p of duplicates) {
+        const k = known.get(p.command.tap!.tapId);
+        if (k) p.resolve({ status: 'duplicate', ...k });
+        else p.reject(new Error('a duplicate tap has no stored row'));
+      }
+    } catch (error) {
+      for (const p of duplicates) p.reject(error);
+    }
+  }
+
+  /** PostgreSQL's own record of a recent transaction: committed, aborted, or unknown (in progress or unreachable). */
+  private async transactionStatus(txid: string): Promise<'committed' | 'aborted' | 'unknown'> {
+    for (let attempt = 0; attempt < commitCheckTriesMax; attempt++) {
+      try {
+        const r = await this.pool.query<{ status: string | null }>('SELECT txid_status($1::bigint) AS status', [txid]);
+        const status = r.rows[0]?.status;
+        if (status === 'committed' || status === 'aborted') return status;
+      } catch {
+        // unreachable for now: ask again
+      }
+      await new Promise((r) => setTimeout(r, commitCheckPauseMs));
+    }
+    return 'unknown';
+  }
+
+  /** The ledger's record of a command, or null when it was never committed. */
+  async committed(opKind: string, opId: string): Promise<CommittedCommand | null> {
+    const r = await this.pool.query<{ transfer_id: bigint; request_hash: string; detail: Record<string, unknown> }>(
+      `SELECT transfer_id, request_hash, detail FROM transfers WHERE op_kind = $1 AND op_id = $2 ORDER BY leg`,
+      [opKind, opId],
+    );
+    const first = r.rows[0];
+    if (!first) return null;
+    return { transferIds: r.rows.map((row) => row.transfer_id), requestHash: first.request_hash, detail: first.detail };
   }
 
   private async resolveDuplicates(duplicates: Pending[]): Promise<void> {

@@ -1,12 +1,14 @@
 // The Redis side of the hot path: runs the gate scripts on a card's cached state, installs state
 // from PostgreSQL on a miss, and records, finalizes or undoes commands.
-import type { CardRedis } from './client.js';
+import { loadLua, type CardRedis, type ScriptReply } from './client.js';
 import type { RedisKeys } from './keys.js';
 import type { CardSnapshot, GateCredit, GateDebit, GateResult, OpRecord } from '../../app/ports.js';
 import { isResponseCode } from '../../domain/codes.js';
 
 export const opRecordTtlSeconds = 7 * 24 * 3600;
 export const declineRecordTtlSeconds = 24 * 3600;
+/** A card's transit day state (keys.cardFare) outlives its day, so the next day's first tap sees an open journey. */
+export const fareStateTtlSeconds = 2 * 24 * 3600;
 
 export interface GateCall {
   cardNo: string;
@@ -31,6 +33,7 @@ export class CardGate {
     const keys = [this.keys.cardState(call.cardNo), this.keys.cardOp(call.cardNo, call.opKind, call.opId), this.keys.pending()];
     const member = this.pendingMember(call);
     const g = call.gate;
+    if (g.type === 'debit' && g.fare) return this.runTap(call, g, g.fare, keys, member);
     const reply =
       g.type === 'debit'
         ? await this.redis.runScript('authorize', keys, [
@@ -55,6 +58,21 @@ export class CardGate {
             g.requireActive ? '1' : '0',
           ]);
     return parseGateReply(reply);
+  }
+
+  /** A transit tap: authorize.lua with its KEYS[4], the card's fare state, checked and set with the debit. */
+  private async runTap(call: GateCall, g: GateDebit, fare: NonNullable<GateDebit['fare']>, keys: string[], member: string): Promise<GateResult> {
+    const args = [call.requestHash, call.businessDate, g.purseFen.toString(), g.medicalFen.toString(), g.dailyAddFen.toString(), g.dailyMaxFen.toString(), member, opRecordTtlSeconds, g.allowDebt ? '1' : '0'];
+    const reply = await this.fareScript('authorize', 4)([...keys, this.keys.cardFare(call.cardNo)], [...args, fare.expectedVersion, fare.next, fareStateTtlSeconds]);
+    return parseGateReply(reply);
+  }
+
+  /** ioredis fixes a command's key count: the 4-key authorize.lua and tap-fare-undo.lua are defined on first use. */
+  private fareScript(file: 'authorize' | 'tap-fare-undo', numberOfKeys: number): (keys: string[], args: (string | number)[]) => Promise<ScriptReply> {
+    const name = `cc_fare_${file.replace(/-/g, '_')}`;
+    const commands = this.redis as unknown as Record<string, ((...a: (string | number)[]) => Promise<ScriptReply>) | undefined>;
+    if (typeof commands[name] !== 'function') this.redis.defineCommand(name, { numberOfKeys, lua: loadLua(file) });
+    return (keys, args) => commands[name]!.call(this.redis, ...keys, ...args);
   }
 
   async finalize(call: { cardNo: string; opKind: string; opId: string }, record: OpRecord): Promise<void> {
@@ -84,6 +102,21 @@ export class CardGate {
       [this.keys.cardState(call.cardNo), this.keys.cardOp(call.cardNo, call.opKind, call.opId), this.keys.pending()],
       [(sign * g.purseFen).toString(), (sign * g.medicalFen).toString(), daily.toString(), call.businessDate, this.pendingMember(call)],
     );
+    if (g.type === 'debit' && g.fare) await this.fareScript('tap-fare-undo', 1)([this.keys.cardFare(call.cardNo)], [g.fare.next, g.fare.previous ?? '', fareStateTtlSeconds]);
+  }
+
+  /**
+   * Drops the card's cached state and the command's record and pending mark, as startup recovery
+   * does: used when a commit's outcome is unknown, so that the card reloads from PostgreSQL.
+   */
+  async abandon(call: { cardNo: string; opKind: string; opId: string }): Promise<void> {
+    const results = await this.redis
+      .pipeline()
+      .del(this.keys.cardState(call.cardNo), this.keys.cardFare(call.cardNo), this.keys.cardOp(call.cardNo, call.opKind, call.opId))
+      .srem(this.keys.pending(), this.pendingMember(call))
+      .exec();
+    const failed = results?.find(([error]) => error);
+    if (failed) throw failed[0];
   }
 
   async install(snapshot: CardSnapshot): Promise<boolean> {
@@ -126,6 +159,8 @@ export function parseGateReply(reply: (string | number)[]): GateResult {
       return { kind: 'duplicate', record: JSON.parse(String(reply[1])) as OpRecord };
     case 'MISS':
       return { kind: 'missing-card' };
+    case 'STALE':
+      return { kind: 'stale' };
     case 'DECLINE': {
       const code = String(reply[1]);
       if (!isResponseCode(code)) throw new Error(`gate answered unknown code ${code}`);

@@ -2,6 +2,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { CardQueries } from '../../../app/card-queries.js';
+import { citizenItem } from '../../../app/citizen.js';
 import { terminalMay, type TerminalAction } from '../../../domain/permissions.js';
 import { isValidCardNo } from '../../../domain/card-number.js';
 import { allow } from '../auth.js';
@@ -60,7 +61,8 @@ export const cardRoutes: FastifyPluginAsyncTypebox<{ cards: CardQueries }> = asy
       if (!isValidCardNo(cardNo)) return sendProblem(reply, 404, '14', 'invalid card number');
       const limit = Math.max(1, Math.min(Number(request.query.limit ?? '20'), 100));
       const page = await cards.transactions(cardNo, limit, request.query.cursor ? BigInt(request.query.cursor) : null);
-      return page;
+      // Outside the back office, references holding another card's number (a replacement's) are masked.
+      return request.caller?.type === 'admin' ? page : { ...page, items: page.items.map(citizenItem) };
     },
   );
 };

@@ -1,9 +1,12 @@
 // Turns a money command's outcome into the HTTP answer: approvals and declines are 200 with
-// `approved` and `code`; a reused id with other content is 409.
+// `approved` and `code`; a reused id with other content is 409; a command refused because the
+// ledger queue is full (code 91) is 503 with retry-after, as overload is (DESIGN §4).
 import type { FastifyReply } from 'fastify';
 import type { MoneyOutcome } from '../../../app/authorizer.js';
-import { codeHttpStatus } from '../../../domain/codes.js';
+import { Code } from '../../../domain/codes.js';
 import { sendProblem } from '../problem.js';
+
+export const overloadRetryAfterSeconds = 1;
 
 export function outcomeReply(
   reply: FastifyReply,
@@ -11,10 +14,11 @@ export function outcomeReply(
   shape: (stored: Record<string, unknown>) => Record<string, unknown>,
   declineExtra: Record<string, unknown> = {},
 ): FastifyReply {
-  if (outcome.kind === 'conflict') return sendProblem(reply, 409, '94', 'this id was used before with different content');
-  if (outcome.kind === 'approved') return reply.code(200).send({ approved: true, code: '00', ...shape(outcome.reply) });
-  if (outcome.code === '91' && codeHttpStatus['91']) {
-    reply.header('retry-after', '1');
+  if (outcome.kind === 'conflict') return sendProblem(reply, 409, Code.duplicateDifferent, 'this id was used before with different content');
+  if (outcome.kind === 'approved') return reply.code(200).send({ approved: true, code: Code.approved, ...shape(outcome.reply) });
+  if (outcome.code === Code.issuerInoperative) {
+    reply.header('retry-after', String(overloadRetryAfterSeconds));
+    return sendProblem(reply, 503, Code.issuerInoperative, 'overloaded: nothing was done, retry later');
   }
   return reply.code(200).send({ approved: false, code: outcome.code, ...declineExtra });
 }

@@ -7,7 +7,11 @@
 -- ARGV[5] daily counter add (payments)  ARGV[6] daily maximum (0 = none)
 -- ARGV[7] pending member    ARGV[8] idempotency ttl seconds
 -- ARGV[9] '1' allows the purse to go negative (offline taps)
--- returns {'DUP', record} | {'MISS'} | {'DECLINE', code} | {'OK', purse, medical}
+-- Transit taps only (src/app/transit.ts): KEYS[4] the card's fare state ("<version>|<json>"),
+-- ARGV[10] the version the tap was rated on ('' = no state), ARGV[11] the next state, ARGV[12] its
+-- ttl seconds. Another version → {'STALE'} (nothing moved; the caller re-rates). A card in debt is
+-- declined 51 even for a free ride, unless ARGV[9] allows debt.
+-- returns {'DUP', record} | {'MISS'} | {'DECLINE', code} | {'STALE'} | {'OK', purse, medical}
 local existing = redis.call('GET', KEYS[2])
 if existing then
   return {'DUP', existing}
@@ -23,6 +27,13 @@ local purse = tonumber(state[3])
 local medical = tonumber(state[4])
 local purseDebit = tonumber(ARGV[3])
 local medicalDebit = tonumber(ARGV[4])
+if KEYS[4] then
+  local fare = redis.call('GET', KEYS[4])
+  local version = ''
+  if fare then version = string.match(fare, '^([^|]*)|') or '' end
+  if version ~= ARGV[10] then return {'STALE'} end
+  if ARGV[9] ~= '1' and purse < 0 then return {'DECLINE', '51'} end
+end
 if ARGV[9] ~= '1' then
   if purseDebit > 0 and purse < 0 then return {'DECLINE', '51'} end
   if purse < purseDebit then return {'DECLINE', '51'} end
@@ -41,6 +52,7 @@ if medicalDebit ~= 0 then newMedical = redis.call('HINCRBY', KEYS[1], 'me', '-' 
 if dailyAdd > 0 then
   redis.call('HSET', KEYS[1], 'pd', ARGV[2], 'ps', spent + dailyAdd)
 end
+if KEYS[4] then redis.call('SET', KEYS[4], ARGV[11], 'EX', tonumber(ARGV[12])) end
 redis.call('SET', KEYS[2], cjson.encode({s = 'p', h = ARGV[1]}), 'EX', tonumber(ARGV[8]))
 redis.call('SADD', KEYS[3], ARGV[7])
 return {'OK', string.format('%d', newPurse), string.format('%d', newMedical)}

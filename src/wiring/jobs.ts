@@ -1,0 +1,85 @@
+// Nightly jobs area (DESIGN §8): the runners of the calendar with their data sources, the BullMQ
+// queue, the worker and schedulers (ROLE all or worker), the admin routes and the dashboard.
+import type { Area } from './index.js';
+import type { System } from '../system.js';
+import { NightlyJobs, type NightlyJobsOptions } from '../adapters/jobs/queue.js';
+import { JobRuns } from '../adapters/jobs/job-runs.js';
+import { ReportDirectory } from '../adapters/jobs/report-file.js';
+import { PgClearingSource, PgMedicalClaimsSource, PgReconcileSource } from '../adapters/jobs/ledger-sources.js';
+import { PgHotlistSource } from '../adapters/jobs/hotlist-source.js';
+import { RedisDriftSource } from '../adapters/jobs/drift-source.js';
+import { PgTransitSource } from '../adapters/jobs/transit-source.js';
+import { jobsDashboard, jobsRoutes } from '../adapters/http/routes/jobs.js';
+import { schedulersWanted, type JobName } from '../app/jobs/calendar.js';
+import type { JobRunner } from '../app/jobs/ports.js';
+import { runClearing } from '../app/jobs/clearing.js';
+import { runTrialBalance } from '../app/jobs/trial-balance.js';
+import { runRedisDrift } from '../app/jobs/redis-drift.js';
+import { runReconcileTerminals } from '../app/jobs/reconcile-terminals.js';
+import { runHotlist } from '../app/jobs/hotlist.js';
+import { runMedicalClaims } from '../app/jobs/medical-claims.js';
+import { runCloseJourneys } from '../app/jobs/close-journeys.js';
+import { runRidership } from '../app/jobs/ridership.js';
+import { closeOpenJourneys } from '../app/transit.js';
+
+const installed = new WeakMap<System, NightlyJobs>();
+
+/** The nightly jobs of a built system (tests, the console). */
+export function jobsOf(system: System): NightlyJobs {
+  const jobs = installed.get(system);
+  if (!jobs) throw new Error('the jobs area is not installed');
+  return jobs;
+}
+
+/** BullMQ's keys live under the system's prefix; the hash tag keeps one queue on one Cluster slot. */
+export function jobsKeyPrefix(redisKeyPrefix: string): string {
+  return `${redisKeyPrefix}{jobs}`;
+}
+
+export function buildRunners(system: System): Record<JobName, JobRunner> {
+  const { pool } = system;
+  const transit = new PgTransitSource(pool);
+  return {
+    // The transit area rates and charges; resolved at run time (areas install in any order).
+    'close-journeys': (ctx) => runCloseJourneys(ctx, { closer: { closeOpenJourneys: (date) => closeOpenJourneys(system, date) } }),
+    clearing: (ctx) => runClearing(ctx, { source: new PgClearingSource(pool), ledger: system.ledger }),
+    'reconcile-terminals': (ctx) => runReconcileTerminals(ctx, { source: new PgReconcileSource(pool) }),
+    'medical-claims': (ctx) => runMedicalClaims(ctx, { source: new PgMedicalClaimsSource(pool) }),
+    hotlist: (ctx) => runHotlist(ctx, { source: new PgHotlistSource(pool) }),
+    'trial-balance': (ctx) => runTrialBalance(ctx, { journal: system.journal }),
+    'redis-drift': (ctx) => runRedisDrift(ctx, { source: new RedisDriftSource(system.redis, system.keys, pool, system.gate) }),
+    ridership: (ctx) => runRidership(ctx, { source: transit }),
+  };
+}
+
+export function createJobs(system: System, options: Partial<NightlyJobsOptions> = {}): NightlyJobs {
+  return new NightlyJobs({
+    redisUrl: system.config.redisUrl,
+    prefix: jobsKeyPrefix(system.config.redisKeyPrefix),
+    pool: system.pool,
+    runs: new JobRuns(system.pool),
+    runners: buildRunners(system),
+    reports: new ReportDirectory(system.config.reportsDir),
+    log: system.log.child({ area: 'jobs' }),
+    clock: system.clock,
+    options,
+  });
+}
+
+export const jobsArea: Area = {
+  name: 'jobs',
+  async install(system) {
+    const jobs = createJobs(system);
+    installed.set(system, jobs);
+    await system.http.register(jobsRoutes, { jobs, clock: system.clock });
+    await system.http.register(jobsDashboard, { jobs, adminToken: system.config.adminToken, clock: system.clock });
+    const runsWorker = system.config.role === 'all' || system.config.role === 'worker';
+    const schedules = schedulersWanted(process.env);
+    system.onStart.push(async () => {
+      if (!runsWorker) return;
+      if (schedules) await jobs.schedule();
+      jobs.startWorker();
+    });
+    system.onClose.push(() => jobs.close());
+  },
+};
