@@ -71,6 +71,7 @@ export class Authorizer {
   }
 
   private count(outcome: MoneyOutcome): MoneyOutcome {
+    if (outcome.kind === 'declined' && outcome.stale) return outcome; // not an answer: the tap is re-rated
     const code = outcome.kind === 'approved' ? '00' : outcome.kind === 'declined' ? outcome.code : '94';
     this.outcomes.set(code, (this.outcomes.get(code) ?? 0) + 1);
     return outcome;
