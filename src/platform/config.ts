@@ -109,7 +109,7 @@ export function loadConfig(env: Env = process.env): Config {
     policyFile: str(env, 'POLICY_FILE', './data/demo-network.json'),
     topupAmountMaxFen: BigInt(topupMax),
     ledgerBatchRowsMax: int(env, 'LEDGER_BATCH_ROWS_MAX', 512, 1, 10_000),
-    ledgerBatchWaitMs: int(env, 'LEDGER_BATCH_WAIT_MS', 2, 0, 1000),
+    ledgerBatchWaitMs: int(env, 'LEDGER_BATCH_WAIT_MS', 0, 0, 1000),
     ledgerQueueMax: int(env, 'LEDGER_QUEUE_MAX', 20_000, 1, 1_000_000),
     eventLoopDelayMaxMs: int(env, 'EVENT_LOOP_DELAY_MAX_MS', 1000, 10, 60_000),
   };

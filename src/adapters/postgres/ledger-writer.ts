@@ -109,7 +109,7 @@ export class LedgerWriter {
   private queue: Pending[] = [];
   private running = false;
   private closed = false;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   readonly stats: LedgerWriterStats = { batches: 0, commands: 0, lastBatchSize: 0 };
   /** Test hook: called with each batch before it is written; throwing fails the batch. */
   beforeCommit: ((commands: LedgerCommand[]) => void | Promise<void>) | null = null;
@@ -152,17 +152,14 @@ export class LedgerWriter {
   private schedule(): void {
     if (this.running || this.timer) return;
     const wait = this.queue.length >= this.options.batchRowsMax ? 0 : this.options.batchWaitMs;
-    if (wait === 0) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        void this.run();
-      }, 0);
-    } else {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        void this.run();
-      }, wait);
-    }
+    // No wait: gather what arrives in this turn of the event loop (setImmediate, not a ≥1 ms timer);
+    // under load the batch fills anyway while the previous one commits.
+    this.timer = wait === 0 ? setImmediate(() => this.fire()) : setTimeout(() => this.fire(), wait);
+  }
+
+  private fire(): void {
+    this.timer = null;
+    void this.run();
   }
 
   private async run(): Promise<void> {
@@ -240,8 +237,9 @@ export class LedgerWriter {
     let released = false;
     let tapDuplicates: ReadonlySet<LedgerCommand> = new Set();
     try {
-      await client.query('BEGIN');
-      txid = (await client.query<{ txid: string }>('SELECT txid_current()::text AS txid')).rows[0]!.txid;
+      // One round trip opens the transaction and learns its id (to ask for its fate if COMMIT breaks).
+      const opened = (await client.query('BEGIN; SELECT txid_current()::text AS txid')) as unknown as { rows: { txid: string }[] }[];
+      txid = opened[1]!.rows[0]!.txid;
       // Transit taps first: a command whose tap is already recorded is a duplicate; its legs are left out.
       tapDuplicates = await insertTapRows(client, batch.map((p) => p.command));
       const rows: unknown[][] = tapDuplicates.size === 0 ? cols : cols.map((col: unknown[]) => col.filter((_, i) => !tapDuplicates.has(owners[i]!)));
