@@ -4,6 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source scripts/ensure.sh || exit 1
+set +e  # ensure.sh runs with -e; from here every step is counted, not fatal
 mkdir -p var
 # The browser tests drive Debian's Chromium (with a CJK font for the Chinese kiosk page).
 if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
