@@ -6,17 +6,19 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs, usage, type RunnerArgs } from './lib/args.js';
-import { flushPrefix, prepareDatabase, seed, warmCards } from './lib/bench-db.js';
+import { flushPrefix, prepareDatabase, seed, vacuumAccounts, warmCards } from './lib/bench-db.js';
 import { HttpPool } from './lib/http-pool.js';
 import { machineInfo, uptime, waitQuiet } from './lib/machine.js';
 import { summarizeProfile } from './lib/profile.js';
 import { Probes } from './lib/probes.js';
+import { acquireRunLock } from './lib/run-lock.js';
 import { renderMarkdown, type PhaseResult, type RunResults } from './lib/report.js';
 import type { AdminApi, CardSet, Scenario, Target, Workload } from './lib/scenario.js';
 import { runStep } from './lib/open-loop.js';
-import { defaultLadder, findSustainedRate, measure, SequenceSource, type SearchOptions } from './lib/search.js';
+import { defaultLadder, findSustainedRate, measure, SequenceSource, type SearchOptions, type StepRecord } from './lib/search.js';
 import { freePort, killStartedServers, ServerProcess } from './lib/server-process.js';
-import { paymentsScenario } from './scenarios/payments.js';
+import { paymentsScenario, retailMerchantId } from './scenarios/payments.js';
+import { writerBench, writerVariants, type WriterResult } from './lib/writer-bench.js';
 import { isoScenario } from './scenarios/iso.js';
 import { tapsScenario } from './scenarios/taps.js';
 import { benchCardNos } from '../scripts/seed-cards.js';
@@ -33,7 +35,6 @@ export const scenarios: Record<string, Scenario<never>> = {
 };
 
 export const requestTimeoutMs = 10_000;
-const p99MaxMs = 20;
 
 const adminToken = process.env.ADMIN_TOKEN ?? devAdminToken;
 const baseDatabaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/citizencard';
@@ -92,6 +93,8 @@ function counting(inner: Workload): Workload & { approved: number } {
 class Runner {
   readonly runId = `lt${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   private readonly states = new Map<string, unknown>();
+  /** Databases whose Redis prefix holds every card, consistent with PostgreSQL. */
+  private readonly warmCaches = new Set<string>();
   readonly results: RunResults;
   private readonly scenario: Scenario<never>;
 
@@ -111,13 +114,13 @@ class Runner {
       label,
       ladder: this.args.ladder,
       stepMs: this.args.stepMs,
-      pauseMs: quick ? 700 : 1500,
+      pauseMs: quick ? 700 : 1000,
       drainMs: requestTimeoutMs + 2000,
-      p99MaxMs,
+      p99MaxMs: this.args.p99MaxMs,
       refineSteps: quick ? 1 : 2,
       retryFailures: this.args.retry,
       warmupRate: 200,
-      warmupMs: quick ? 2000 : 4000,
+      warmupMs: quick ? 1500 : 2500,
       serverPids,
       log,
     };
@@ -180,8 +183,18 @@ class Runner {
     if (this.args.waitQuietS > 0) result.busyBefore = await waitQuiet(this.args.waitQuietS * 1000, 0.25, log);
     let state = this.states.get(db.name);
     if (state === undefined && kind === 'naive') state = await this.stateFor(db, null);
-    // The naive baseline changes PostgreSQL behind the cache: every core phase starts from an empty prefix.
-    await flushPrefix(redisUrl, db.prefix);
+    if (this.args.vacuum) {
+      const v = await vacuumAccounts(db.url);
+      result.vacuum = v;
+      log(`${name}: VACUUM accounts (${v.deadBefore} dead rows; autovacuum ${v.autovacuum}) in ${(v.ms / 1000).toFixed(1)} s`);
+    }
+    // The cache stays valid from one core phase to the next (the core is the only writer); the naive
+    // baseline and the writer bench change PostgreSQL behind it, so after them it is rebuilt.
+    const warm = kind === 'core' && !this.args.cold && !this.warmCaches.has(db.name);
+    if (kind !== 'core' || this.args.cold || warm) {
+      this.warmCaches.delete(db.name);
+      await flushPrefix(redisUrl, db.prefix);
+    }
     let server: ServerProcess;
     if (kind === 'core') server = await this.startCore(db, env, opts.nodeFlags);
     else {
@@ -194,11 +207,14 @@ class Runner {
     });
     try {
       if (state === undefined) state = await this.stateFor(db, server);
-      if (kind === 'core' && !this.args.cold) {
+      if (warm) {
         const started = Date.now();
         const installed = await warmCards(db.url, redisUrl, db.prefix, benchCardNos(db.cards, this.args.firstSerial), businessDateOf(new Date()));
         result.warmMs = Date.now() - started;
+        this.warmCaches.add(db.name);
         log(`${name}: warmed ${installed} cards in ${(result.warmMs / 1000).toFixed(1)} s`);
+      } else if (kind === 'core' && !this.args.cold) {
+        result.note = 'card cache kept warm from the previous core phase';
       }
       const http = new HttpPool({ host: '127.0.0.1', port: server.spec.httpPort, connections: this.args.connections, timeoutMs: requestTimeoutMs });
       const target: Target = { kind, host: '127.0.0.1', httpPort: server.spec.httpPort, http };
@@ -217,8 +233,10 @@ class Runner {
       }
       http.close();
       await workload.close?.();
-      result.durability = { approvedAnswers: workload.approved, committedTransfers: await this.committed(db, state, workload.phaseRunId) };
-      if (result.durability.approvedAnswers > result.durability.committedTransfers) {
+      const committed = await this.committed(db, state, workload.phaseRunId);
+      await this.batchSizes(db, state, workload.phaseRunId, result.search?.steps ?? result.fixed ?? []);
+      if (committed.transfers >= 0) result.durability = { approvedAnswers: workload.approved, committedTransfers: committed.transfers, transactions: committed.transactions };
+      if (result.durability && result.durability.approvedAnswers > result.durability.committedTransfers) {
         log(`${name}: WARNING ${result.durability.approvedAnswers} approvals answered but only ${result.durability.committedTransfers} transfers committed`);
       }
     } catch (error) {
@@ -234,16 +252,44 @@ class Runner {
     return result;
   }
 
-  async committed(db: Db, state: unknown, phaseRunId: string): Promise<number> {
-    const terminalId = (state as { terminalId?: string }).terminalId;
-    if (!terminalId) return -1;
+  /** Payment transfers the phase committed, and in how many PostgreSQL transactions (distinct xmin). */
+  async committed(db: Db, state: unknown, phaseRunId: string): Promise<{ transfers: number; transactions: number }> {
+    const check = this.scenario.ledgerCheck?.(state as never);
+    if (!check) return { transfers: -1, transactions: -1 };
     const pool = createPool(db.url, 1);
     try {
-      const r = await pool.query<{ n: bigint }>(
-        `SELECT count(*)::bigint AS n FROM transfers WHERE terminal_id = $1 AND op_kind = 'payment' AND leg = 0 AND starts_with(op_id, $2)`,
-        [terminalId, `${phaseRunId}-`],
+      const r = await pool.query<{ n: bigint; x: bigint }>(
+        `SELECT count(*)::bigint AS n, count(DISTINCT xmin::text)::bigint AS x FROM transfers
+          WHERE terminal_id = $1 AND op_kind = $3 AND leg = 0 AND starts_with(op_id, $2)`,
+        [check.terminalId, `${phaseRunId}-`, check.opKind],
       );
-      return Number(r.rows[0]!.n);
+      return { transfers: Number(r.rows[0]!.n), transactions: Number(r.rows[0]!.x) };
+    } finally {
+      await pool.end();
+    }
+  }
+
+  /** Per step: payment transfers per committing transaction (their xmin), from the step's id range. */
+  async batchSizes(db: Db, state: unknown, phaseRunId: string, steps: StepRecord[]): Promise<void> {
+    const check = this.scenario.ledgerCheck?.(state as never);
+    if (!check || steps.length === 0) return;
+    const pool = createPool(db.url, 1);
+    try {
+      const prefix = `${phaseRunId}-`;
+      const r = await pool.query<{ i: number; n: bigint; x: bigint }>(
+        `WITH t AS (
+           SELECT substr(op_id, length($2) + 1)::bigint AS seq, xmin::text AS x FROM transfers
+            WHERE terminal_id = $1 AND op_kind = $6 AND leg = 0 AND starts_with(op_id, $2))
+         SELECT r.i, count(t.seq)::bigint AS n, count(DISTINCT t.x)::bigint AS x
+           FROM unnest($3::int[], $4::bigint[], $5::bigint[]) AS r(i, lo, hi)
+           LEFT JOIN t ON t.seq >= r.lo AND t.seq < r.hi
+          GROUP BY r.i`,
+        [check.terminalId, prefix, steps.map((_, i) => i), steps.map((s) => s.seqStart), steps.map((s) => s.seqStart + s.sent), check.opKind],
+      );
+      for (const row of r.rows) {
+        const step = steps[row.i];
+        if (step && row.x > 0n) step.transfersPerCommit = Math.round((Number(row.n) / Number(row.x)) * 10) / 10;
+      }
     } finally {
       await pool.end();
     }
@@ -266,6 +312,33 @@ class Runner {
     const report = await seed(db.url, masterKeyHex, db.cards, this.args.firstSerial, log);
     this.results.seeds.push({ database: db.name, cards: db.cards, ms: report.ms, created: report.cardsCreated });
     log(`${db.name}: ${report.cardsCreated} cards created, ${report.balancesLoaded} balances loaded in ${(report.ms / 1000).toFixed(1)} s`);
+  }
+
+  /** The ledger writer alone, as is and with its SQL traffic rewritten (lib/writer-bench.ts). */
+  async writer(db: Db): Promise<void> {
+    const results: WriterResult[] = [];
+    if (this.args.vacuum) await vacuumAccounts(db.url);
+    this.warmCaches.delete(db.name); // it writes PostgreSQL behind the cache
+    const ladder = [250, 500, 1000, 2000, 4000, 8000, 16_000];
+    for (const variant of writerVariants) {
+      results.push(
+        await writerBench({
+          databaseUrl: db.url,
+          cardNos: benchCardNos(db.cards, this.args.firstSerial),
+          merchantId: retailMerchantId,
+          variant,
+          batchRowsMax: 512,
+          batchWaitMs: this.args.batchWaitMs === null ? 2 : Number(this.args.batchWaitMs),
+          ladder,
+          stepMs: Math.min(this.args.stepMs, 4000),
+          p99MaxMs: this.args.p99MaxMs,
+          log,
+        }),
+      );
+    }
+    this.results.writer = results;
+    const tb = await this.trialBalance(db);
+    log(`writer: trial balance ${tb.balanced ? 'balanced' : `NOT balanced (${tb.total})`}`);
   }
 
   async profile(db: Db): Promise<void> {
@@ -315,6 +388,8 @@ async function main(): Promise<void> {
   const main: Db = { name: args.database, url: databaseUrl(args.database), prefix: 'lt:bench:', cards: args.cards };
   const large: Db = { name: args.largeDatabase, url: databaseUrl(args.largeDatabase), prefix: 'lt:benchlarge:', cards: args.largeCards };
   const infoDb = args.url ? baseDatabaseUrl : main.url;
+  const lock = await acquireRunLock(baseDatabaseUrl, `pid ${process.pid} ${args.phases.join(',')} ${args.scenario}`, args.lockWaitS * 1000, log);
+  releaseLock = () => lock.release();
   if (!args.url) await prepareDatabase(main.url);
   const runner = new Runner(args, {
     command: `npm run loadtest -- ${process.argv.slice(2).join(' ')}`.trim(),
@@ -333,8 +408,13 @@ async function main(): Promise<void> {
       if (args.phases.includes('naive')) await runner.phase('naive', main, 'naive');
       if (args.phases.includes('sweep')) {
         for (const size of args.batchSizes) await runner.phase(`batch ${size}`, main, 'core', { env: { LEDGER_BATCH_ROWS_MAX: String(size) } });
+        const largest = String(Math.max(...args.batchSizes));
+        for (const wait of args.batchWaits) {
+          await runner.phase(`batch ${largest} wait ${wait}`, main, 'core', { env: { LEDGER_BATCH_ROWS_MAX: largest, LEDGER_BATCH_WAIT_MS: String(wait) } });
+        }
       }
       if (args.phases.includes('profile')) await runner.profile(main);
+      if (args.phases.includes('writer')) await runner.writer(main);
       if (args.phases.includes('cards')) {
         await prepareDatabase(large.url);
         await runner.prepare(large);
@@ -354,18 +434,22 @@ async function main(): Promise<void> {
     await writeFile(`${base}.md`, markdown);
     process.stdout.write(markdown);
     log(`done in ${Math.round((Date.now() - started) / 1000)} s; results in ${base}.md and .json`);
+    await lock.release();
   }
 }
+
+let releaseLock: () => Promise<void> = async () => undefined;
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     killStartedServers();
-    process.exit(130);
+    void releaseLock().finally(() => process.exit(130));
   });
 }
 
-main().catch((error: unknown) => {
+main().catch(async (error: unknown) => {
   killStartedServers();
+  await releaseLock();
   process.stderr.write(`loadtest: ${(error as Error).stack ?? String(error)}\n`);
   process.exit(1);
 });

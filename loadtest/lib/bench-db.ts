@@ -21,6 +21,26 @@ export async function seed(databaseUrl: string, masterKeyHex: string, cards: num
   return seedCards({ databaseUrl, masterKeyHex, cards, firstSerial, log });
 }
 
+/**
+ * VACUUM of the accounts table before each phase. Every batch rewrites the hot rows (the merchant's
+ * payable, the clearing accounts) and each purse it touches; with autovacuum off (as on the
+ * shared test cluster) the dead versions pile up and every lookup of a hot row walks them.
+ */
+export async function vacuumAccounts(databaseUrl: string): Promise<{ ms: number; deadBefore: number; autovacuum: string }> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const started = Date.now();
+  try {
+    const autovacuum = (await client.query<{ autovacuum: string }>('SHOW autovacuum')).rows[0]!.autovacuum;
+    const dead = await client.query<{ n: string }>(`SELECT n_dead_tup::text AS n FROM pg_stat_user_tables WHERE relname = 'accounts'`);
+    await client.query('VACUUM (ANALYZE) accounts');
+    await client.query('ANALYZE transfers');
+    return { ms: Date.now() - started, deadBefore: Number(dead.rows[0]?.n ?? 0), autovacuum };
+  } finally {
+    await client.end();
+  }
+}
+
 /** A bench prefix must be unmistakably the runner's own: `lt:` followed by letters, digits, `_`. */
 export function assertBenchPrefix(prefix: string): void {
   if (!/^lt:[A-Za-z0-9_]+:$/.test(prefix)) throw new Error(`refusing to flush Redis prefix "${prefix}": the runner only flushes lt:<name>: prefixes`);

@@ -19,6 +19,7 @@ export interface StepOptions {
 
 export interface StepResult {
   ratePerS: number;
+  seqStart: number;
   durationMs: number;
   sent: number;
   answered: number;
@@ -51,6 +52,7 @@ export async function runStep(workload: Workload, options: StepOptions): Promise
   const sendLag = new LatencyRecorder();
   const result: StepResult = {
     ratePerS,
+    seqStart: options.seqStart,
     durationMs,
     sent: 0,
     answered: 0,

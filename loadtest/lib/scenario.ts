@@ -57,6 +57,12 @@ export interface Scenario<State = unknown> {
   /** Once per database, against the core (registers terminals); the state is JSON. */
   setup(admin: AdminApi): Promise<State>;
   workload(state: State, ctx: WorkloadContext): Workload;
+  /**
+   * For the durability check (approved answers vs committed transfers) and the batch sizes: the
+   * op_kind and terminal of the leg-0 transfer each approval commits, with op_id `${runId}-${seq}`.
+   * Scenarios whose approvals do not map one to one to such transfers leave it out.
+   */
+  ledgerCheck?(state: State): { opKind: string; terminalId: string };
 }
 
 /** Classifies the usual answer of a money call: 200 {approved, code}, 503, 4xx/5xx problems. */

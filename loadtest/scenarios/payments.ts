@@ -32,6 +32,7 @@ export const paymentsScenario: Scenario<PaymentsState> = {
     const body = res.json as { apiKey: string };
     return { terminalId, apiKey: body.apiKey };
   },
+  ledgerCheck: (state) => ({ opKind: 'payment', terminalId: state.terminalId }),
   workload(state, ctx) {
     const headers = { Authorization: `Bearer ${state.apiKey}` };
     const http = ctx.target.http;

@@ -76,6 +76,7 @@ export function buildIsoGateway(system: System, limits: IsoServerLimits = defaul
     },
     async close() {
       await server.close();
+      await store.completionsWritten();
       await store.pool.end();
     },
   };

@@ -1,10 +1,10 @@
 // Helpers of the citizen-area tests: citizen login, rides (through POST /v1/taps when the transit
 // area serves it, else a fare-like command with an explanation through the authorizer).
+import { businessDateOf, businessDayBounds } from '../../src/domain/business-day.js';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
 import { bearer, busValidator, metroGate, type RegisteredTerminal } from '../support/fixtures.js';
 import type { TestSystem } from '../support/system.js';
-import { businessDateOf } from '../../src/domain/business-day.js';
 import { requestHash } from '../../src/platform/hash.js';
 
 export async function citizenLogin(app: FastifyInstance, cardNo: string, pin: string): Promise<{ authorization: string }> {
@@ -64,7 +64,9 @@ export async function metroRide(sys: TestSystem, cardNo: string, from: string, t
     const gin = await terminalFor(sys, `gate:${from}`, () => metroGate(sys.http, from));
     const gout = await terminalFor(sys, `gate:${to}`, () => metroGate(sys.http, to));
     // In 20 minutes before `at`, out at `at` (a tap may not come from the future).
-    const inAt = new Date(at.getTime() - 20 * 60_000);
+    // …but never before the business day of `at` starts (04:00 Shanghai), or the ride would
+    // straddle two days and leave today's OD matrix.
+    const inAt = new Date(Math.max(at.getTime() - 20 * 60_000, businessDayBounds(businessDateOf(at)).start.getTime()));
     const tin = await sys.http.inject({ method: 'POST', url: '/v1/taps', headers: gin.headers, payload: { tapId: `${id}-in`, cardNo, tappedAt: inAt.toISOString(), direction: 'in' } });
     expect(tin.json().approved, tin.body).toBe(true);
     const tout = await sys.http.inject({ method: 'POST', url: '/v1/taps', headers: gout.headers, payload: { tapId: `${id}-out`, cardNo, tappedAt: at.toISOString(), direction: 'out' } });

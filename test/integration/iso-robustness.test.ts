@@ -156,7 +156,7 @@ describe('limits', () => {
   });
   afterAll(async () => gateway?.close());
 
-  it('beyond the in-flight maximum a request is answered 96 at once, not processed', async () => {
+  it('beyond the in-flight maximum a request is answered 91 (overload) at once, not processed', async () => {
     const { cardNo } = await issueCard(sys.http, { balance: 5000 });
     const c = await connect(port);
     const msgs = Array.from({ length: 5 }, () => macd('0200', [[2, cardNo], [3, '000000'], [4, amountField(100n)]]));
@@ -164,7 +164,7 @@ describe('limits', () => {
     const answers = (await c.waitUnmatched(5)) as IsoMessage[];
     c.close();
     const codes = answers.map((a) => fieldText(a, 39)).sort();
-    expect(codes).toEqual(['00', '00', '96', '96', '96']);
+    expect(codes).toEqual(['00', '00', '91', '91', '91']);
     const res = await sys.http.inject({ method: 'GET', url: `/v1/cards/${cardNo}/balance`, headers: { authorization: 'Bearer test-admin-token-0123' } });
     expect(res.json().purse).toBe(4800);
   });

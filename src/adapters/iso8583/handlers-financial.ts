@@ -125,7 +125,13 @@ export class Purchase0200 implements FinancialHandler {
       if (!original) return answer(Code.formatError);
       paymentId = isoKeyText({ terminalId: t.terminalId, stan: original.stan, transmitted: original.transmitted });
     } else {
-      const found = await this.deps.store.purchaseByRrn(t.merchantId!, text(req.msg, 37)!);
+      const rrn = text(req.msg, 37)!;
+      let found = await this.deps.store.purchaseByRrn(t.merchantId!, rrn);
+      if (!found) {
+        // The purchase may have been answered a moment ago, its record not written yet.
+        await this.deps.store.completionsWritten();
+        found = await this.deps.store.purchaseByRrn(t.merchantId!, rrn);
+      }
       paymentId = found ? isoKeyText(found) : null;
     }
     if (!paymentId) return answer(Code.originalNotFound);

@@ -97,6 +97,7 @@ export class Medical0200 implements FinancialHandler {
     if (!service) return answer(Code.invalidTransaction);
     const outcome = await service.cancel(req.terminal.context, claimId);
     if (outcome.kind !== 'approved') return declinedAnswer(outcome);
+    await this.deps.store.completionsWritten();
     const original = await this.deps.store.original({ terminalId: req.key.terminalId, stan: claimId.split(':')[1]!, transmitted: claimId.split(':')[2]! });
     const fields: Record<number, string> = {};
     if (original?.response?.['38']) fields[38] = original.response['38'];

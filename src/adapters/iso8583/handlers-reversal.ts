@@ -40,6 +40,7 @@ export class Reversal0400 implements FinancialHandler {
     const keyText = isoKeyText(key);
     // The terminal timed out while its original is still being processed here: let it finish first.
     await this.inflightOriginal(keyText)?.catch(() => undefined);
+    await this.deps.store.completionsWritten(); // the original's answer (its F38) may be in flight
     const original = await this.deps.store.original(key);
     if (!original) return answer(Code.originalNotFound);
     const authCode = original.response?.['38'];

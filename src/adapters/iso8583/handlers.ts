@@ -108,7 +108,7 @@ export class IsoPipeline {
     return this.encodeAnswer(msg, responseMti, result, terminal);
   }
 
-  /** An immediate answer without processing (connection over its in-flight maximum): 96, MAC'd if the key is cached. */
+  /** An immediate answer without processing (connection over its in-flight maximum: 91), MAC'd if the key is cached. */
   refuse(raw: Buffer, code: ResponseCode): Buffer | null {
     let msg: IsoMessage;
     try {
@@ -170,16 +170,28 @@ export class IsoPipeline {
     if (running) return running.hash === hash ? running.promise : answer(Code.duplicateDifferent);
     const kind = handler.classify(req);
     if ('code' in kind) return kind;
-    const promise = this.claimAndRun(req, hash, handler, kind);
-    this.inflight.set(req.keyText, { hash, promise });
-    try {
-      return await promise;
-    } finally {
-      this.inflight.delete(req.keyText);
-    }
+    const work = this.claimAndRun(req, hash, handler, kind);
+    const promise = work.then((w) => w.answer);
+    const entry = { hash, promise };
+    this.inflight.set(req.keyText, entry);
+    // The entry stays until the answer is stored, so that a copy arriving meanwhile gets it from here.
+    void work
+      .then((w) => w.recorded)
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.inflight.get(req.keyText) === entry) this.inflight.delete(req.keyText);
+      });
+    return promise;
   }
 
-  private async claimAndRun(req: IsoRequest, hash: string, handler: FinancialHandler, kind: { op: IsoOp; originalKey: string | null }): Promise<Answer> {
+  /** The answer, and the write of it (not awaited before answering: one round trip less). */
+  private async claimAndRun(
+    req: IsoRequest,
+    hash: string,
+    handler: FinancialHandler,
+    kind: { op: IsoOp; originalKey: string | null },
+  ): Promise<{ answer: Answer; recorded: Promise<void> }> {
+    const done = Promise.resolve();
     const claim = await this.deps.store.claim({
       ...req.key,
       mti: req.msg.mti,
@@ -188,23 +200,23 @@ export class IsoPipeline {
       merchantId: req.terminal.context.merchantId,
       originalKey: kind.originalKey,
     });
-    if (claim.kind === 'conflict') return answer(Code.duplicateDifferent);
+    if (claim.kind === 'conflict') return { answer: answer(Code.duplicateDifferent), recorded: done };
     if (claim.kind === 'seen' && claim.answer) {
-      return { code: claim.answer.code as ResponseCode, fields: Object.fromEntries(Object.entries(claim.answer.fields).map(([k, v]) => [Number(k), v])) };
+      const fields = Object.fromEntries(Object.entries(claim.answer.fields).map(([k, v]) => [Number(k), v]));
+      return { answer: { code: claim.answer.code as ResponseCode, fields }, recorded: done };
     }
     // New, or seen without an answer (the first attempt is running elsewhere or died): every
     // handler is idempotent by the key, so running it again cannot add a second effect.
     const result = await handler.run(req, kind.op, { reversedBefore: claim.reversedBefore });
-    if (!retryableCodes.has(result.code)) {
-      const fields: Record<string, string> = {};
-      for (const [no, value] of Object.entries(result.fields ?? {})) fields[no] = value;
-      // The effect has happened: a lost answer record must not turn it into a 96. A retransmission
-      // then finds the claim pending and runs again, which the idempotent handlers answer the same.
-      await this.deps.store.complete({ ...req.key, answer: { code: result.code, fields }, rrn: result.rrn ?? null }).catch((error: unknown) => {
-        this.deps.log.warn({ err: error, terminalId: req.key.terminalId, stan: req.key.stan }, 'iso: answer not recorded');
-      });
-    }
-    return result;
+    if (retryableCodes.has(result.code)) return { answer: result, recorded: done };
+    const fields: Record<string, string> = {};
+    for (const [no, value] of Object.entries(result.fields ?? {})) fields[no] = value;
+    // Written after answering. Lost (crash, database error), the claim stays pending and a
+    // retransmission runs again, which the idempotent handlers answer the same.
+    const recorded = this.deps.store.complete({ ...req.key, answer: { code: result.code, fields }, rrn: result.rrn ?? null }).catch((error: unknown) => {
+      this.deps.log.warn({ err: error, terminalId: req.key.terminalId, stan: req.key.stan }, 'iso: answer not recorded');
+    });
+    return { answer: result, recorded };
   }
 
   private encodeAnswer(msg: IsoMessage, responseMti: string, result: Answer, terminal: IsoTerminal | null): Buffer | null {

@@ -12,7 +12,10 @@ export interface IsoServerLimits {
   messageBytesMax: number;
   /** Open connections; further ones are refused by the kernel listener (node's maxConnections). */
   connectionsMax: number;
-  /** Requests of one connection being processed at once; beyond it a request is answered 96 at once. */
+  /**
+   * Requests of one connection being processed at once; beyond it a request is answered 91 at once
+   * (overload, as HTTP answers 503/91 under pressure), not processed and not recorded.
+   */
   inflightPerConnectionMax: number;
   /** A connection with nothing in flight and no bytes for this long is closed. */
   idleTimeoutMs: number;
@@ -152,7 +155,7 @@ export class IsoServer {
 
   private safeRefuse(message: Buffer): Buffer | null {
     try {
-      return this.handler.refuse(message, Code.systemMalfunction);
+      return this.handler.refuse(message, Code.issuerInoperative);
     } catch (error) {
       this.log.error({ err: error }, 'iso: refusal failed');
       return null;

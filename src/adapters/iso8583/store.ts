@@ -59,6 +59,7 @@ export interface CompleteInput extends IsoKey {
 class Batcher<In, Out> {
   private queue: { input: In; resolve: (out: Out) => void; reject: (error: unknown) => void }[] = [];
   private running = false;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly run: (inputs: In[]) => Promise<Out[]>) {}
 
@@ -83,7 +84,14 @@ class Batcher<In, Out> {
       }
     } finally {
       this.running = false;
+      for (const done of this.idleWaiters.splice(0)) done();
     }
+  }
+
+  /** Resolves once everything submitted so far has been written (or failed). */
+  idle(): Promise<void> {
+    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 }
 
@@ -135,6 +143,11 @@ export class IsoStore {
   /** Stores the answer of a claimed request. */
   complete(input: CompleteInput): Promise<void> {
     return this.completions.submit(input);
+  }
+
+  /** Answers are stored after the terminal has them: wait for those in progress (RRN lookups, close). */
+  completionsWritten(): Promise<void> {
+    return this.completions.idle();
   }
 
   private async claimBatch(inputs: ClaimInput[]): Promise<ClaimResult[]> {
