@@ -18,7 +18,7 @@ import { runStep } from './lib/open-loop.js';
 import { defaultLadder, findSustainedRate, measure, SequenceSource, type SearchOptions, type StepRecord } from './lib/search.js';
 import { freePort, killStartedServers, ServerProcess } from './lib/server-process.js';
 import { paymentsScenario, retailMerchantId } from './scenarios/payments.js';
-import { writerBench, writerVariants, type WriterResult } from './lib/writer-bench.js';
+import { writerBench, writerVariants } from './lib/writer-bench.js';
 import { isoScenario } from './scenarios/iso.js';
 import { tapsScenario } from './scenarios/taps.js';
 import { benchCardNos } from '../scripts/seed-cards.js';
@@ -316,27 +316,22 @@ class Runner {
 
   /** The ledger writer alone, as is and with its SQL traffic rewritten (lib/writer-bench.ts). */
   async writer(db: Db): Promise<void> {
-    const results: WriterResult[] = [];
+    if (this.args.waitQuietS > 0) await waitQuiet(this.args.waitQuietS * 1000, 0.25, log);
     if (this.args.vacuum) await vacuumAccounts(db.url);
     this.warmCaches.delete(db.name); // it writes PostgreSQL behind the cache
     const ladder = [250, 500, 1000, 2000, 4000, 8000, 16_000];
-    for (const variant of writerVariants) {
-      results.push(
-        await writerBench({
-          databaseUrl: db.url,
-          cardNos: benchCardNos(db.cards, this.args.firstSerial),
-          merchantId: retailMerchantId,
-          variant,
-          batchRowsMax: 512,
-          batchWaitMs: this.args.batchWaitMs === null ? 2 : Number(this.args.batchWaitMs),
-          ladder,
-          stepMs: Math.min(this.args.stepMs, 4000),
-          p99MaxMs: this.args.p99MaxMs,
-          log,
-        }),
-      );
-    }
-    this.results.writer = results;
+    this.results.writer = await writerBench({
+      databaseUrl: db.url,
+      cardNos: benchCardNos(db.cards, this.args.firstSerial),
+      merchantId: retailMerchantId,
+      variants: writerVariants,
+      batchRowsMax: 512,
+      batchWaitMs: this.args.batchWaitMs === null ? 2 : Number(this.args.batchWaitMs),
+      ladder,
+      stepMs: Math.min(this.args.stepMs, 4000),
+      p99MaxMs: this.args.p99MaxMs,
+      log,
+    });
     const tb = await this.trialBalance(db);
     log(`writer: trial balance ${tb.balanced ? 'balanced' : `NOT balanced (${tb.total})`}`);
   }

@@ -84,11 +84,11 @@ export function renderMarkdown(results: RunResults): string {
   }
   if (results.writer) {
     out.push('', '## The ledger writer alone (no HTTP, no Redis), open loop, p99 of the commit wait', '');
-    out.push('| variant | rate /s | result | commits /s | p50 ms | p99 ms | p99.9 ms | mean batch | statement means (ms) |', '|---|---:|---|---:|---:|---:|---:|---:|---|');
+    out.push('| variant | rate /s | result | commits /s | p50 ms | p99 ms | p99.9 ms | mean batch | statement means (ms) | CPU % writer / pg bench / pg other / other |', '|---|---:|---|---:|---:|---:|---:|---:|---|---|');
     for (const w of results.writer) {
       for (const s of w.steps) {
         const st = Object.entries(s.statements).map(([k, v]) => `${k} ${v.meanMs}`).join('; ');
-        out.push(`| ${w.variant} | ${s.ratePerS} | ${s.pass ? 'pass' : 'FAIL'} | ${s.commitsPerS.toFixed(0)} | ${fmtMs(s.latencyMs.p50)} | ${fmtMs(s.latencyMs.p99)} | ${fmtMs(s.latencyMs.p999)} | ${s.meanBatch} | ${st} |`);
+        out.push(`| ${w.variant} | ${s.ratePerS} | ${s.pass ? 'pass' : 'FAIL'} | ${s.commitsPerS.toFixed(0)} | ${fmtMs(s.latencyMs.p50)} | ${fmtMs(s.latencyMs.p99)} | ${fmtMs(s.latencyMs.p999)} | ${s.meanBatch} | ${st} | ${s.cpu.runner} / ${s.cpu.postgres} / ${s.cpu.pgOther} / ${s.cpu.other} |`);
       }
     }
   }

@@ -98,7 +98,7 @@ export async function measure(workload: Workload, seq: SequenceSource, rate: num
   const meter = new CpuMeter(options.serverPids, pgPids);
   options.probes?.start();
   const step = await runStep(workload, { ratePerS: rate, durationMs: options.stepMs, drainMs: options.drainMs, seqStart: seq.take(Math.ceil((rate * options.stepMs) / 1000) + 1) });
-  const cpu = meter.report();
+  const cpu = meter.report(options.probes && options.database ? await options.probes.backendPids(options.database) : []);
   const probes = await options.probes?.stop();
   const verdict = judge(step, options.p99MaxMs);
   const record: StepRecord = { ...step, label: options.label, ...verdict, cpu, cpuUsPerRequest: cpuPerRequest(cpu, step.answered), loadAvg1m, ...(probes ? { probes } : {}) };
@@ -140,7 +140,7 @@ export async function findSustainedRate(workload: Workload, seq: SequenceSource,
       }
     }
   }
-  if (best && failure && best.ratePerS < failure.ratePerS && best.ratePerS >= options.ladder[0]!) {
+  if (best && failure && best.ratePerS < failure.ratePerS) {
     let low = best.ratePerS;
     let high = failure.ratePerS;
     for (let k = 0; k < options.refineSteps; k++) {

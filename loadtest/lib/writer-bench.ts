@@ -14,6 +14,7 @@ import { businessDateOf } from '../../src/domain/business-day.js';
 import { runStep } from './open-loop.js';
 import type { Workload } from './scenario.js';
 import { judge } from './search.js';
+import { CpuMeter, type CpuReport } from './cpu.js';
 import type { LatencySummary } from './stats.js';
 
 export const writerVariants = ['as-is', 'prepared', 'one-statement'] as const;
@@ -28,6 +29,8 @@ export interface WriterStep {
   meanBatch: number;
   /** Mean wall time of each kind of statement, ms, with its count. */
   statements: Record<string, { count: number; meanMs: number }>;
+  /** The runner (here: the writer itself), the bench database's backends, and everyone else. */
+  cpu: CpuReport;
 }
 
 export interface WriterResult {
@@ -91,7 +94,7 @@ export interface WriterBenchOptions {
   databaseUrl: string;
   cardNos: string[];
   merchantId: string;
-  variant: WriterVariant;
+  variants: readonly WriterVariant[];
   batchRowsMax: number;
   batchWaitMs: number;
   ladder: number[];
@@ -100,70 +103,95 @@ export interface WriterBenchOptions {
   log: (line: string) => void;
 }
 
-export async function writerBench(o: WriterBenchOptions): Promise<WriterResult> {
+/** One writer per variant, each on its own instrumented pool. */
+interface Rig {
+  variant: WriterVariant;
+  writer: LedgerWriter;
+  timings: Timings;
+  workload: Workload;
+  result: WriterResult;
+  done: boolean;
+}
+
+/**
+ * The variants are interleaved rate by rate (as-is, prepared, one-statement at 250/s, then at
+ * 500/s, …), so that a neighbour's burst on the shared machine does not land on one variant only.
+ * A variant drops out after its first failing rate.
+ */
+export async function writerBench(o: WriterBenchOptions): Promise<WriterResult[]> {
   const base = createPool(o.databaseUrl, 12);
-  const timings: Timings = new Map();
-  const pool = instrumented(base, o.variant, timings);
-  const writer = new LedgerWriter(pool, new AccountDirectory(base), { batchRowsMax: o.batchRowsMax, batchWaitMs: o.batchWaitMs, queueMax: 1_000_000 });
+  const accounts = new AccountDirectory(base);
   const runId = `wb${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const businessDate = businessDateOf(new Date());
-  const workload: Workload = {
-    async fire(seq) {
-      const cardNo = o.cardNos[Math.floor(Math.random() * o.cardNos.length)]!;
-      try {
-        await writer.submit({
-          opKind: 'payment',
-          opId: `${runId}-${seq}`,
-          requestHash: 'writer-bench',
-          cardNo,
-          terminalId: null,
-          businessDate,
-          legs: [{ debit: { kind: 'purse', ownerId: cardNo }, credit: { kind: 'payable', ownerId: o.merchantId }, amountFen: 1n }],
-          detail: { writerBench: true },
-        });
-        return { kind: 'approved' };
-      } catch (error) {
-        return { kind: 'error', reason: (error as Error).message };
-      }
-    },
-  };
-  const steps: WriterStep[] = [];
-  let sustained: WriterStep | null = null;
+  const backends = async () => (await base.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()')).rows.map((r) => r.pid);
+  const rigs: Rig[] = o.variants.map((variant, v) => {
+    const timings: Timings = new Map();
+    const writer = new LedgerWriter(instrumented(base, variant, timings), accounts, { batchRowsMax: o.batchRowsMax, batchWaitMs: o.batchWaitMs, queueMax: 1_000_000 });
+    const workload: Workload = {
+      async fire(seq) {
+        const cardNo = o.cardNos[Math.floor(Math.random() * o.cardNos.length)]!;
+        try {
+          await writer.submit({
+            opKind: 'payment',
+            opId: `${runId}-${v}-${seq}`,
+            requestHash: 'writer-bench',
+            cardNo,
+            terminalId: null,
+            businessDate,
+            legs: [{ debit: { kind: 'purse', ownerId: cardNo }, credit: { kind: 'payable', ownerId: o.merchantId }, amountFen: 1n }],
+            detail: { writerBench: true },
+          });
+          return { kind: 'approved' };
+        } catch (error) {
+          return { kind: 'error', reason: (error as Error).message };
+        }
+      },
+    };
+    return { variant, writer, timings, workload, result: { variant, batchRowsMax: o.batchRowsMax, steps: [], sustained: null }, done: false };
+  });
   let seq = 0;
   try {
     // Warm-up: connections, account ids, plans.
-    await runStep(workload, { ratePerS: 200, durationMs: 1500, drainMs: 10_000, seqStart: seq });
-    seq += 1000;
+    for (const rig of rigs) {
+      await runStep(rig.workload, { ratePerS: 200, durationMs: 1500, drainMs: 10_000, seqStart: seq });
+      seq += 1000;
+    }
     for (const rate of o.ladder) {
-      timings.clear();
-      const batchesBefore = writer.stats.batches;
-      const commandsBefore = writer.stats.commands;
-      const step = await runStep(workload, { ratePerS: rate, durationMs: o.stepMs, drainMs: 10_000, seqStart: seq });
-      seq += step.sent + 1;
-      const batches = writer.stats.batches - batchesBefore;
-      const verdict = judge(step, o.p99MaxMs);
-      const statements: WriterStep['statements'] = {};
-      for (const [kind, t] of timings) statements[kind] = { count: t.count, meanMs: Math.round((t.ms / t.count) * 100) / 100 };
-      const record: WriterStep = {
-        ratePerS: rate,
-        ...verdict,
-        commitsPerS: step.approvalsPerS,
-        latencyMs: step.latencyMs,
-        meanBatch: batches > 0 ? Math.round(((writer.stats.commands - commandsBefore) / batches) * 10) / 10 : 0,
-        statements,
-      };
-      steps.push(record);
-      o.log(
-        `writer ${o.variant} rows≤${o.batchRowsMax} ${rate}/s: ${record.pass ? 'PASS' : 'FAIL'} p50 ${step.latencyMs.p50} p99 ${step.latencyMs.p99} ms, ` +
-          `mean batch ${record.meanBatch}, ${Object.entries(statements).map(([k, v]) => `${k} ${v.meanMs} ms`).join(', ')}`,
-      );
-      if (!record.pass) break;
-      sustained = record;
-      await new Promise((r) => setTimeout(r, 500));
+      for (const rig of rigs.filter((r) => !r.done)) {
+        rig.timings.clear();
+        const meter = new CpuMeter([], await backends());
+        const batchesBefore = rig.writer.stats.batches;
+        const commandsBefore = rig.writer.stats.commands;
+        const step = await runStep(rig.workload, { ratePerS: rate, durationMs: o.stepMs, drainMs: 10_000, seqStart: seq });
+        seq += step.sent + 1;
+        const cpu = meter.report(await backends());
+        const batches = rig.writer.stats.batches - batchesBefore;
+        const verdict = judge(step, o.p99MaxMs);
+        const statements: WriterStep['statements'] = {};
+        for (const [kind, t] of rig.timings) statements[kind] = { count: t.count, meanMs: Math.round((t.ms / t.count) * 100) / 100 };
+        const record: WriterStep = {
+          ratePerS: rate,
+          ...verdict,
+          commitsPerS: step.approvalsPerS,
+          latencyMs: step.latencyMs,
+          meanBatch: batches > 0 ? Math.round(((rig.writer.stats.commands - commandsBefore) / batches) * 10) / 10 : 0,
+          statements,
+          cpu,
+        };
+        rig.result.steps.push(record);
+        o.log(
+          `writer ${rig.variant} rows≤${o.batchRowsMax} ${rate}/s: ${record.pass ? 'PASS' : 'FAIL'} p50 ${step.latencyMs.p50} p99 ${step.latencyMs.p99} ms, ` +
+            `mean batch ${record.meanBatch}, ${Object.entries(statements).map(([k, v]) => `${k} ${v.meanMs} ms`).join(', ')}; ` +
+            `cpu% writer ${cpu.runner} pg ${cpu.postgres}+${cpu.pgOther} other ${cpu.other}`,
+        );
+        if (record.pass) rig.result.sustained = record;
+        else rig.done = true;
+        await new Promise((r) => setTimeout(r, 500));
+      }
     }
   } finally {
-    await writer.close();
+    for (const rig of rigs) await rig.writer.close();
     await base.end();
   }
-  return { variant: o.variant, batchRowsMax: o.batchRowsMax, steps, sustained };
+  return rigs.map((r) => r.result);
 }
