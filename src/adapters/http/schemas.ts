@@ -14,5 +14,7 @@ export const CardParams = Type.Object({ cardNo: Type.String({ pattern: '^[0-9]{1
 /** bigint or numeric string → JSON number (amounts stay below 2^53 by the limits above). */
 export function fen(value: bigint | string | number | undefined | null): number {
   if (value === undefined || value === null) return 0;
-  return Number(value);
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`amount ${String(value)} fen is not a safe JSON integer`);
+  return n;
 }

@@ -3,16 +3,9 @@
 // journeys are written for ridership. The transit area does the rating and charging
 // (`closeOpenJourneys`, docs/transit.md), idempotently: a rerun books nothing.
 import { fileJson, writeReport, type JobContext, type JobResult } from './ports.js';
+import type { CloseJourneysReport } from '../transit.js';
 
-export interface CloseJourneysReport {
-  businessDate: string;
-  cards: number;
-  journeysClosed: number;
-  closedFen: number;
-  adjustments: number;
-  adjustedFen: number;
-  declined: number;
-}
+export type { CloseJourneysReport };
 
 export interface JourneyCloser {
   closeOpenJourneys(businessDate: string): Promise<CloseJourneysReport>;
