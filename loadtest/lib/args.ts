@@ -48,7 +48,7 @@ export const usage = `usage: npm run loadtest -- [options]
   --connections N         keep-alive connections of the client (default 256)
   --batch-sizes a,b       LEDGER_BATCH_ROWS_MAX values of the sweep (default 1,8,32,128,512)
   --batch-waits a,b       extra sweep rows: LEDGER_BATCH_WAIT_MS values at the largest batch size
-                          (default 0; the other rows use the server's default, 2; 'none' for no rows)
+                          (default 2; the other rows use the server's default, 0; 'none' for no rows)
   --batch-wait-ms MS      LEDGER_BATCH_WAIT_MS for every core server (default: the server's own)
   --p99-max MS            latency limit of a passing step (default 20, the DESIGN §3 target); a
                           larger one finds the throughput ceiling instead of the sustained rate
@@ -85,7 +85,7 @@ export function parseArgs(argv: string[]): RunnerArgs | null {
     stepMs: 6000,
     connections: 256,
     batchSizes: [1, 8, 32, 128, 512],
-    batchWaits: [0],
+    batchWaits: [2],
     batchWaitMs: null,
     rate: null,
     cold: false,
