@@ -326,7 +326,7 @@ class Runner {
       merchantId: retailMerchantId,
       variants: writerVariants,
       batchRowsMax: 512,
-      batchWaitMs: this.args.batchWaitMs === null ? 2 : Number(this.args.batchWaitMs),
+      batchWaitMs: this.args.batchWaitMs === null ? loadConfig({}).ledgerBatchWaitMs : Number(this.args.batchWaitMs),
       ladder,
       stepMs: Math.min(this.args.stepMs, 4000),
       p99MaxMs: this.args.p99MaxMs,
