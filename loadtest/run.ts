@@ -15,15 +15,14 @@ import { acquireRunLock } from './lib/run-lock.js';
 import { renderMarkdown, type PhaseResult, type RunResults } from './lib/report.js';
 import type { AdminApi, CardSet, Scenario, Target, Workload } from './lib/scenario.js';
 import { runStep } from './lib/open-loop.js';
-import { defaultLadder, findSustainedRate, measure, SequenceSource, type SearchOptions, type StepRecord } from './lib/search.js';
+import { defaultLadder, findSustainedRate, measure, SequenceSource, type SearchOptions } from './lib/search.js';
 import { freePort, killStartedServers, ServerProcess } from './lib/server-process.js';
 import { paymentsScenario, retailMerchantId } from './scenarios/payments.js';
 import { writerBench, writerVariants } from './lib/writer-bench.js';
 import { isoScenario } from './scenarios/iso.js';
 import { tapsScenario } from './scenarios/taps.js';
 import { benchCardNos } from '../scripts/seed-cards.js';
-import { createPool } from '../src/adapters/postgres/db.js';
-import { Journal } from '../src/adapters/postgres/journal.js';
+import { batchSizes, committedTransfers, trialBalance } from './lib/ledger-checks.js';
 import { businessDateOf } from '../src/domain/business-day.js';
 import { devAdminToken, loadConfig } from '../src/platform/config.js';
 
@@ -233,8 +232,9 @@ class Runner {
       }
       http.close();
       await workload.close?.();
-      const committed = await this.committed(db, state, workload.phaseRunId);
-      await this.batchSizes(db, state, workload.phaseRunId, result.search?.steps ?? result.fixed ?? []);
+      const check = this.scenario.ledgerCheck?.(state as never) ?? null;
+      const committed = await committedTransfers(db.url, check, workload.phaseRunId);
+      await batchSizes(db.url, check, workload.phaseRunId, result.search?.steps ?? result.fixed ?? []);
       if (committed.transfers >= 0) result.durability = { approvedAnswers: workload.approved, committedTransfers: committed.transfers, transactions: committed.transactions };
       if (result.durability && result.durability.approvedAnswers > result.durability.committedTransfers) {
         log(`${name}: WARNING ${result.durability.approvedAnswers} approvals answered but only ${result.durability.committedTransfers} transfers committed`);
@@ -246,63 +246,10 @@ class Runner {
       await server.stop();
       await probes.close();
     }
-    result.trialBalance = await this.trialBalance(db);
+    result.trialBalance = await trialBalance(db.url);
     log(`${name}: trial balance ${result.trialBalance.balanced ? 'balanced' : `NOT balanced (${result.trialBalance.total})`}`);
     this.results.phases.push(result);
     return result;
-  }
-
-  /** Payment transfers the phase committed, and in how many PostgreSQL transactions (distinct xmin). */
-  async committed(db: Db, state: unknown, phaseRunId: string): Promise<{ transfers: number; transactions: number }> {
-    const check = this.scenario.ledgerCheck?.(state as never);
-    if (!check) return { transfers: -1, transactions: -1 };
-    const pool = createPool(db.url, 1);
-    try {
-      const r = await pool.query<{ n: bigint; x: bigint }>(
-        `SELECT count(*)::bigint AS n, count(DISTINCT xmin::text)::bigint AS x FROM transfers
-          WHERE terminal_id = $1 AND op_kind = $3 AND leg = 0 AND starts_with(op_id, $2)`,
-        [check.terminalId, `${phaseRunId}-`, check.opKind],
-      );
-      return { transfers: Number(r.rows[0]!.n), transactions: Number(r.rows[0]!.x) };
-    } finally {
-      await pool.end();
-    }
-  }
-
-  /** Per step: payment transfers per committing transaction (their xmin), from the step's id range. */
-  async batchSizes(db: Db, state: unknown, phaseRunId: string, steps: StepRecord[]): Promise<void> {
-    const check = this.scenario.ledgerCheck?.(state as never);
-    if (!check || steps.length === 0) return;
-    const pool = createPool(db.url, 1);
-    try {
-      const prefix = `${phaseRunId}-`;
-      const r = await pool.query<{ i: number; n: bigint; x: bigint }>(
-        `WITH t AS (
-           SELECT substr(op_id, length($2) + 1)::bigint AS seq, xmin::text AS x FROM transfers
-            WHERE terminal_id = $1 AND op_kind = $6 AND leg = 0 AND starts_with(op_id, $2))
-         SELECT r.i, count(t.seq)::bigint AS n, count(DISTINCT t.x)::bigint AS x
-           FROM unnest($3::int[], $4::bigint[], $5::bigint[]) AS r(i, lo, hi)
-           LEFT JOIN t ON t.seq >= r.lo AND t.seq < r.hi
-          GROUP BY r.i`,
-        [check.terminalId, prefix, steps.map((_, i) => i), steps.map((s) => s.seqStart), steps.map((s) => s.seqStart + s.sent), check.opKind],
-      );
-      for (const row of r.rows) {
-        const step = steps[row.i];
-        if (step && row.x > 0n) step.transfersPerCommit = Math.round((Number(row.n) / Number(row.x)) * 10) / 10;
-      }
-    } finally {
-      await pool.end();
-    }
-  }
-
-  async trialBalance(db: Db): Promise<{ balanced: boolean; total: string }> {
-    const pool = createPool(db.url, 1);
-    try {
-      const tb = await new Journal(pool).trialBalance();
-      return { balanced: tb.balanced, total: tb.total.toString() };
-    } finally {
-      await pool.end();
-    }
   }
 
   async prepare(db: Db): Promise<void> {
@@ -332,7 +279,7 @@ class Runner {
       p99MaxMs: this.args.p99MaxMs,
       log,
     });
-    const tb = await this.trialBalance(db);
+    const tb = await trialBalance(db.url);
     log(`writer: trial balance ${tb.balanced ? 'balanced' : `NOT balanced (${tb.total})`}`);
   }
 

@@ -32,7 +32,7 @@ export interface RunnerArgs {
 }
 
 export const usage = `usage: npm run loadtest -- [options]
-  --quick                 short steps (3 s), coarse ladder, two bisection steps fewer (about 4 minutes)
+  --quick                 short steps (3 s), coarse ladder, one bisection step (about 5 minutes)
   --phases a,b            of core,naive,sweep,cards,profile,writer (default core,naive,sweep,cards)
                           profile: CPU profile of the core at --rate; writer: the ledger writer alone,
                           as is and with two rewrites of its SQL traffic (see lib/writer-bench.ts)
