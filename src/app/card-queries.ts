@@ -3,7 +3,7 @@
 import type { CardGate } from '../adapters/redis/card-gate.js';
 import type { Journal, TransferView } from '../adapters/postgres/journal.js';
 import type { Registry } from '../adapters/postgres/registry.js';
-import { fenJson } from './jobs/ports.js';
+import { fenToJson } from '../domain/money.js';
 
 export interface TransactionItem {
   transactionId: string;
@@ -31,7 +31,7 @@ export function toItem(cardNo: string, t: TransferView): TransactionItem {
     kind: t.opKind,
     reference: t.opId,
     account,
-    amount: fenJson(credit ? t.amountFen : -t.amountFen),
+    amount: fenToJson(credit ? t.amountFen : -t.amountFen),
     businessDate: t.businessDate,
     createdAt: t.createdAt.toISOString(),
     terminalId: t.terminalId,

@@ -11,4 +11,17 @@ export interface TerminalContext {
   stationId: string | null;
 }
 
+/** The context of a registered terminal, from its registry row (HTTP auth and the ISO gateway). */
+export function terminalContextOf(row: TerminalContext): TerminalContext {
+  return {
+    terminalId: row.terminalId,
+    kind: row.kind,
+    operatorId: row.operatorId,
+    merchantId: row.merchantId,
+    merchantCategory: row.merchantCategory,
+    routeId: row.routeId,
+    stationId: row.stationId,
+  };
+}
+
 export type Caller = { type: 'admin' } | { type: 'terminal'; terminal: TerminalContext } | { type: 'citizen'; cardNo: string };

@@ -17,6 +17,13 @@ export function applyPercent(amountFen: Fen, percent: number | string): Fen {
   return applyRate(amountFen, new RateDecimal(String(percent)).div(100).toString());
 }
 
+/** Fen as a JSON integer (answers, reports); amounts stay below 2^53 by the limits, and a larger one is refused. */
+export function fenToJson(amountFen: Fen | string | number): number {
+  const n = Number(amountFen);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`amount ${String(amountFen)} fen is not a safe JSON integer`);
+  return n;
+}
+
 export function minFen(a: Fen, b: Fen): Fen {
   return a < b ? a : b;
 }

@@ -4,7 +4,7 @@ import '@fastify/jwt';
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Caller, TerminalContext } from '../../app/terminal.js';
+import { terminalContextOf, type Caller, type TerminalContext } from '../../app/terminal.js';
 import type { Registry } from '../postgres/registry.js';
 import { sha256 } from '../../platform/secrets.js';
 import { sendProblem } from './problem.js';
@@ -34,18 +34,7 @@ export class TerminalDirectory {
     const hit = this.byHash.get(key);
     if (hit && Date.now() - hit.at < terminalCacheMs) return hit.terminal;
     const row = await this.registry.terminalByKeyHash(hash);
-    const terminal: TerminalContext | null =
-      row && row.status === 'active'
-        ? {
-            terminalId: row.terminalId,
-            kind: row.kind,
-            operatorId: row.operatorId,
-            merchantId: row.merchantId,
-            merchantCategory: row.merchantCategory,
-            routeId: row.routeId,
-            stationId: row.stationId,
-          }
-        : null;
+    const terminal: TerminalContext | null = row && row.status === 'active' ? terminalContextOf(row) : null;
     if (this.byHash.size >= terminalCacheMax) this.byHash.clear();
     this.byHash.set(key, { at: Date.now(), terminal });
     return terminal;

@@ -1,5 +1,6 @@
 // Shared TypeBox schemas: the schema is the validation and the documentation.
 import { Type } from '@fastify/type-provider-typebox';
+import { fenToJson } from '../../domain/money.js';
 
 export const amountFenMax = 1_000_000_000_000; // 10 billion yuan: far above any limit, below 2^53
 
@@ -14,7 +15,5 @@ export const CardParams = Type.Object({ cardNo: Type.String({ pattern: '^[0-9]{1
 /** bigint or numeric string → JSON number (amounts stay below 2^53 by the limits above). */
 export function fen(value: bigint | string | number | undefined | null): number {
   if (value === undefined || value === null) return 0;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n)) throw new RangeError(`amount ${String(value)} fen is not a safe JSON integer`);
-  return n;
+  return fenToJson(value);
 }

@@ -2,7 +2,7 @@
 // checking, and session keys issued at sign-on / key change. Issued keys become active when the
 // terminal first uses them; until then the keys it holds keep working (docs/iso8583.md, "Keys").
 import type { Registry, TerminalRow } from '../postgres/registry.js';
-import type { TerminalContext } from '../../app/terminal.js';
+import { terminalContextOf, type TerminalContext } from '../../app/terminal.js';
 import type { TerminalKeys } from '../../app/admin.js';
 import type { Secrets } from '../../platform/secrets.js';
 import { KeyedMutex } from '../../platform/mutex.js';
@@ -139,15 +139,7 @@ export class IsoTerminals {
   private remember(row: TerminalRow, keys: StoredKeys): IsoTerminal {
     const terminal: IsoTerminal = {
       row,
-      context: {
-        terminalId: row.terminalId,
-        kind: row.kind,
-        operatorId: row.operatorId,
-        merchantId: row.merchantId,
-        merchantCategory: row.merchantCategory,
-        routeId: row.routeId,
-        stationId: row.stationId,
-      },
+      context: terminalContextOf(row),
       mak: Buffer.from(keys.mak, 'hex'),
       nextMak: keys.next ? Buffer.from(keys.next.mak, 'hex') : null,
       loadedAtMs: Date.now(),

@@ -43,12 +43,8 @@ export interface JobContext {
 
 export type JobRunner = (ctx: JobContext) => Promise<JobResult>;
 
-/** Fen in a result: a JSON integer (amounts of one day stay far below 2^53 fen). */
-export function fenJson(amountFen: bigint): number {
-  const n = Number(amountFen);
-  if (!Number.isSafeInteger(n)) throw new RangeError(`amount ${amountFen} fen is beyond a safe JSON integer`);
-  return n;
-}
+/** Fen in a result: a JSON integer (one conversion for the whole product, src/domain/money.ts). */
+export { fenToJson as fenJson } from '../../domain/money.js';
 
 /** Writes a report through `fill`, committing it only when `fill` completes. */
 export async function writeReport(sink: ReportSink, fileName: string, fill: (w: ReportWriter) => Promise<void>): Promise<ReportFile> {
