@@ -13,3 +13,4 @@ import { medicalArea } from './medical.js'; areas.push(medicalArea); // medical 
 import { isoArea } from './iso.js'; areas.push(isoArea); // ISO 8583 gateway for POS terminals
 import { jobsArea } from './jobs.js'; areas.push(jobsArea); // nightly jobs: BullMQ queue, worker, schedulers, /v1/admin/jobs, /admin/queues
 import { transitArea } from './transit.js'; areas.push(transitArea); // transit: taps, offline uploads, hotlist, journeys (docs/transit.md)
+import { registryArea } from './registry.js'; areas.push(registryArea); // population registry, card concessions from it, statistics, fare sandbox (docs/registry.md)
