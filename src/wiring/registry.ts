@@ -10,10 +10,18 @@ import { RegistryCards } from '../app/registry-cards.js';
 import { seniorAgeDefault, type ConcessionRules } from '../domain/registry/concession.js';
 import { transitOf } from '../app/transit.js';
 import { maskCardNo } from '../domain/card-number.js';
+import { FareSandbox } from '../app/fare-sandbox.js';
+import { PgFareSandbox } from '../adapters/postgres/fare-sandbox.js';
+import { acceptedTapsOfDay } from '../adapters/postgres/transit-taps.js';
+import { TransitStore } from '../adapters/postgres/transit-store.js';
+import { FarePolicies } from '../app/transit-policies.js';
+import { parsePolicy } from '../domain/fare/index.js';
+import { fareSandboxRoutes } from '../adapters/http/routes/fare-sandbox.js';
 
 export interface RegistryArea {
   registry: RegistryService;
   cards: RegistryCards;
+  sandbox: FareSandbox;
 }
 
 const installed = new WeakMap<System, RegistryArea>();
@@ -65,7 +73,22 @@ export const registryArea: Area = {
       await cardEffects.refresh(issued.cardNo).catch((error: unknown) => log.error({ err: error, card: maskCardNo(issued.cardNo) }, 'could not apply the registry to a new card'));
       return issued;
     };
-    installed.set(system, { registry, cards });
+    // The sandbox reads the stored policy versions itself (the one in force on the day re-rated).
+    const policies = new FarePolicies(new TransitStore(system.pool), log, parsePolicy(system.policy));
+    const sandbox = new FareSandbox({
+      store: new PgFareSandbox(system.pool),
+      tapsOfDay: (cardNos, businessDate) => acceptedTapsOfDay(system.pool, cardNos, businessDate),
+      policyInForce: async (businessDate) => {
+        await policies.reload();
+        return policies.forDate(businessDate);
+      },
+      clock: system.clock,
+      log,
+    });
+    installed.set(system, { registry, cards, sandbox });
     await system.http.register(registryRoutes, { registry });
+    await system.http.register(fareSandboxRoutes, { sandbox });
+    system.onStart.push(() => sandbox.resume());
+    system.onClose.push(() => sandbox.close());
   },
 };
