@@ -19,6 +19,17 @@ const draft = { ...structuredClone(demo), version: 'draft-bus-plus-1-yuan', bus:
 /** Concession percent of the base fare per card type at the (off-peak) times tapped below (demo policy). */
 const percentOf: Record<string, number> = { adult: 100, student: 50, senior: 0, disabled: 0 };
 
+type Row = Record<string, unknown> & { change: number };
+interface SandboxResult {
+  revenue: { inForce: number; draft: number; change: number };
+  charged: number;
+  byOperator: (Row & { operatorId: string })[];
+  byRoute: (Row & { routeId: string })[];
+  byCardType: (Row & { cardType: string })[];
+  byDistrict: (Row & { district: string })[];
+  perCard: { more: number; less: number; same: number; largestChanges: (Row & { card: string })[] };
+}
+
 async function ledgerSnapshot(): Promise<unknown> {
   const r = await sys.pool.query(
     `SELECT (SELECT count(*)::int FROM transfers) AS transfers, (SELECT coalesce(sum(amount), 0)::text FROM transfers) AS moved,
@@ -91,28 +102,28 @@ describe('fare-policy sandbox', () => {
 
     const job = await runJob({ businessDate: day, policy: draft });
     expect(job).toMatchObject({ state: 'completed', progress: 100 });
-    const result = job.result as Record<string, any>;
+    const result = job.result as SandboxResult;
     expect(byHand).toBe(600); // 5 adult bus taps × 100 + 2 student × 50 + 1 senior × 0
     expect(result.revenue.change).toBe(byHand);
     expect(result.revenue.inForce).toBe(Number(charged.rows[0]!.fen));
     expect(result.revenue.draft).toBe(Number(charged.rows[0]!.fen) + byHand);
     expect(result.charged).toBe(Number(charged.rows[0]!.fen));
     expect(result).toMatchObject({ policyInForce: 'demo-2026-01', draftVersion: 'draft-bus-plus-1-yuan', cards: 6, taps: 12, draftDeclinedTaps: 0 });
-    const op = (id: string) => result.byOperator.find((o: { operatorId: string }) => o.operatorId === id);
+    const op = (id: string) => result.byOperator.find((o) => o.operatorId === id)!;
     expect(op('ZZBUS').change).toBe(byHand);
     expect(op('ZZMETRO').change).toBe(0);
-    const route = (id: string) => result.byRoute.find((r: { routeId: string }) => r.routeId === id);
+    const route = (id: string) => result.byRoute.find((r) => r.routeId === id)!;
     expect(route('B2').change).toBe(byRouteByHand('B2'));
     expect(route('B906').change).toBe(byRouteByHand('B906'));
     expect(route('metro')).toMatchObject({ operatorId: 'ZZMETRO', change: 0 });
-    const type = (t: string) => result.byCardType.find((r: { cardType: string }) => r.cardType === t);
+    const type = (t: string) => result.byCardType.find((r) => r.cardType === t)!;
     expect(type('student')).toMatchObject({ cards: 1, change: 100 });
     expect(type('senior')).toMatchObject({ cards: 1, change: 0 });
     expect(type('adult')).toMatchObject({ cards: 4, change: 500 });
-    expect(result.byDistrict.find((d: { district: string }) => d.district === 'Jinshui')).toMatchObject({ cards: 1, change: 200 });
+    expect(result.byDistrict.find((d) => d.district === 'Jinshui')).toMatchObject({ cards: 1, change: 200 });
     expect(result.perCard).toMatchObject({ more: 4, less: 0, same: 2 });
     expect(result.perCard.largestChanges[0]).toMatchObject({ change: 200 });
-    expect(result.perCard.largestChanges[0].card).toMatch(/\*/);
+    expect(result.perCard.largestChanges[0]!.card).toMatch(/\*/);
 
     expect(await ledgerSnapshot()).toEqual(before);
   });
