@@ -39,7 +39,7 @@ async function ledgerSnapshot(): Promise<unknown> {
   return r.rows[0];
 }
 
-async function runJob(body: unknown): Promise<Record<string, unknown>> {
+async function runJob(body: Record<string, unknown>): Promise<Record<string, unknown>> {
   const res = await sys.http.inject({ method: 'POST', url: '/v1/admin/fare-sandbox', headers: admin, payload: body });
   expect(res.statusCode, res.body).toBe(202);
   const { jobId } = res.json() as { jobId: string };
