@@ -84,13 +84,6 @@ ALTER TABLE cards ADD COLUMN registry_type text CHECK (registry_type IN ('adult'
 ALTER TABLE cards ADD COLUMN registry_type_until date;
 ALTER TABLE cards ADD COLUMN status_reason text;
 
--- Statistics: a random permanent key per card holder; a cell's key is the sum of its holders'
--- keys, which seeds the cell's perturbation (docs/statistics.md).
-CREATE TABLE stats_record_keys (
-  citizen_id bigint PRIMARY KEY REFERENCES citizens (citizen_id),
-  record_key bigint NOT NULL CHECK (record_key >= 0 AND record_key < 4294967296)
-);
-
 CREATE TABLE fare_sandbox_jobs (
   job_id        uuid PRIMARY KEY,
   business_date date NOT NULL,
@@ -105,7 +98,6 @@ CREATE TABLE fare_sandbox_jobs (
 
 -- Down Migration
 DROP TABLE fare_sandbox_jobs;
-DROP TABLE stats_record_keys;
 ALTER TABLE cards DROP COLUMN status_reason;
 ALTER TABLE cards DROP COLUMN registry_type_until;
 ALTER TABLE cards DROP COLUMN registry_type;

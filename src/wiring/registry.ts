@@ -17,11 +17,16 @@ import { TransitStore } from '../adapters/postgres/transit-store.js';
 import { FarePolicies } from '../app/transit-policies.js';
 import { parsePolicy } from '../domain/fare/index.js';
 import { fareSandboxRoutes } from '../adapters/http/routes/fare-sandbox.js';
+import { StatsService } from '../app/stats.js';
+import { PgStats } from '../adapters/postgres/stats.js';
+import { statsRoutes } from '../adapters/http/routes/stats.js';
+import { readFile } from 'node:fs/promises';
 
 export interface RegistryArea {
   registry: RegistryService;
   cards: RegistryCards;
   sandbox: FareSandbox;
+  stats: StatsService;
 }
 
 const installed = new WeakMap<System, RegistryArea>();
@@ -38,6 +43,15 @@ export function concessionRulesOf(policy: System['policy']): ConcessionRules {
   const age = senior?.age ?? seniorAgeDefault;
   if (typeof age !== 'number' || !Number.isInteger(age) || age < 1 || age > 150) throw new Error('policy concessions.senior.age must be an integer from 1 to 150');
   return { seniorAge: age };
+}
+
+/** The districts of the metro stations for the OD-flow table (data/station-districts.json). */
+async function stationDistricts(): Promise<Map<string, string>> {
+  const file = new URL('../../data/station-districts.json', import.meta.url);
+  const json = JSON.parse(await readFile(file, 'utf8')) as { stations?: Record<string, unknown> };
+  const map = new Map<string, string>();
+  for (const [station, district] of Object.entries(json.stations ?? {})) if (typeof district === 'string') map.set(station, district);
+  return map;
 }
 
 export const registryArea: Area = {
@@ -85,7 +99,9 @@ export const registryArea: Area = {
       clock: system.clock,
       log,
     });
-    installed.set(system, { registry, cards, sandbox });
+    const stats = new StatsService({ stats: new PgStats(system.pool, system.secrets.lookupHmac('stats|record-key').toString('hex')), secrets: system.secrets, stationDistricts: await stationDistricts() });
+    installed.set(system, { registry, cards, sandbox, stats });
+    await system.http.register(statsRoutes, { stats, registry });
     await system.http.register(registryRoutes, { registry });
     await system.http.register(fareSandboxRoutes, { sandbox });
     system.onStart.push(() => sandbox.resume());
