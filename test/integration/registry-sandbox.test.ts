@@ -143,4 +143,14 @@ describe('fare-policy sandbox', () => {
     const unknown = await sys.http.inject({ method: 'GET', url: '/v1/admin/fare-sandbox/5b7c3c5e-0000-4000-8000-000000000000', headers: admin });
     expect(unknown.statusCode).toBe(404);
   });
+
+  it('has a view in the operations console that compares two drafts', async () => {
+    const page = await sys.http.inject({ method: 'GET', url: '/console' });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('id="sandbox-form"');
+    expect(page.body).toContain('/ui/js/sandbox.js');
+    const script = await sys.http.inject({ method: 'GET', url: '/ui/js/sandbox.js' });
+    expect(script.statusCode).toBe(200);
+    expect(script.body).toContain('/v1/admin/fare-sandbox');
+  });
 });
