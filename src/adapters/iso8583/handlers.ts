@@ -8,6 +8,7 @@ import { describeMessage, describeRaw } from './mask.js';
 import { macFieldPrimary, macFieldSecondary, requestMtis, responseMtiOf } from './spec.js';
 import { currencyCny, echoedFields } from './fields.js';
 import type { IsoTerminal, IsoTerminals } from './terminal-keys.js';
+import type { IsoPeer } from './server.js';
 import { isoKeyText, type IsoKey, type IsoOp, type IsoStore } from './store.js';
 import { Code, type ResponseCode } from '../../domain/codes.js';
 import type { Logger } from '../../platform/logger.js';
@@ -79,7 +80,7 @@ export class IsoPipeline {
   }
 
   /** Answers one framed message; null means close the connection (nothing could be answered). */
-  async handle(raw: Buffer): Promise<Buffer | null> {
+  async handle(raw: Buffer, peer?: IsoPeer): Promise<Buffer | null> {
     let msg: IsoMessage;
     try {
       msg = decodeMessage(raw);
@@ -96,7 +97,7 @@ export class IsoPipeline {
     let terminal: IsoTerminal | null = null;
     let result: Answer;
     try {
-      ({ answer: result, terminal } = await this.process(msg, raw));
+      ({ answer: result, terminal } = await this.process(msg, raw, peer));
     } catch (error) {
       this.deps.log.error({ err: error, msg: describeMessage(msg) }, 'iso: request failed');
       result = answer(Code.systemMalfunction);
@@ -133,10 +134,13 @@ export class IsoPipeline {
     return encodeMessage({ mti: responseMti, fields });
   }
 
-  private async process(msg: IsoMessage, raw: Buffer): Promise<{ answer: Answer; terminal: IsoTerminal | null }> {
+  private async process(msg: IsoMessage, raw: Buffer, peer?: IsoPeer): Promise<{ answer: Answer; terminal: IsoTerminal | null }> {
     if (!(requestMtis as readonly string[]).includes(msg.mti)) return { answer: answer(Code.formatError), terminal: null };
     const terminalId = text(msg, 41)?.trimEnd();
     if (!terminalId) return { answer: answer(Code.formatError), terminal: null };
+    // Over mTLS the certificate is the terminal: another F41 is refused before anything is looked up.
+    if (peer?.certified && peer.terminalId !== terminalId) return { answer: answer(Code.notPermittedTerminal), terminal: null };
+    if (peer && peer.terminalId === null) peer.terminalId = terminalId;
     let terminal = await this.deps.terminals.get(terminalId);
     if (!terminal) return { answer: answer(Code.notPermittedTerminal), terminal: null };
 

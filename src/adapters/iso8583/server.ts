@@ -34,10 +34,19 @@ export const defaultIsoLimits: IsoServerLimits = {
   drainTimeoutMs: 5_000,
 };
 
+/**
+ * Who is on a connection: the terminal of its client certificate (mTLS listener, `certified`), or
+ * on a plain connection the terminal its first identified message named (so a block can close it).
+ */
+export interface IsoPeer {
+  terminalId: string | null;
+  certified: boolean;
+}
+
 /** What the server needs from the request pipeline. */
 export interface IsoMessageHandler {
   /** The answer to one message (without frame), or null to close the connection. */
-  handle(message: Buffer): Promise<Buffer | null>;
+  handle(message: Buffer, peer?: IsoPeer): Promise<Buffer | null>;
   /** An immediate refusal with this code, or null to close. */
   refuse(message: Buffer, code: ResponseCode): Buffer | null;
 }
@@ -48,6 +57,7 @@ interface Connection {
   deframer: Deframer;
   inflight: number;
   closing: boolean;
+  peer: IsoPeer;
 }
 
 export class IsoServer {
@@ -62,7 +72,7 @@ export class IsoServer {
     private readonly log: Logger,
     private readonly limits: IsoServerLimits = defaultIsoLimits,
   ) {
-    this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server = net.createServer({ noDelay: true }, (socket) => this.serve(socket));
     this.server.maxConnections = limits.connectionsMax;
     this.server.on('error', (error) => this.log.error({ err: error }, 'iso: server error'));
     this.server.on('drop', () => this.log.warn({ connectionsMax: limits.connectionsMax }, 'iso: connection refused at the maximum'));
@@ -100,8 +110,24 @@ export class IsoServer {
     await closed;
   }
 
-  private accept(socket: net.Socket): void {
-    const conn: Connection = { id: this.nextId++, socket, deframer: new Deframer(), inflight: 0, closing: false };
+  /** Closes every connection of this terminal (it was blocked). */
+  closeTerminal(terminalId: string): number {
+    let closed = 0;
+    for (const conn of this.connections) {
+      if (conn.peer.terminalId !== terminalId) continue;
+      this.drop(conn, 'terminal blocked');
+      closed++;
+    }
+    return closed;
+  }
+
+  /**
+   * Serves a connected socket: the plain listener's, or one the mTLS listener accepted, with the
+   * terminal of its verified client certificate (every message's F41 must then be that terminal).
+   */
+  serve(socket: net.Socket, certifiedTerminalId?: string): void {
+    const peer: IsoPeer = { terminalId: certifiedTerminalId ?? null, certified: certifiedTerminalId !== undefined };
+    const conn: Connection = { id: this.nextId++, socket, deframer: new Deframer(), inflight: 0, closing: false, peer };
     this.connections.add(conn);
     socket.setTimeout(this.limits.idleTimeoutMs);
     socket.on('timeout', () => {
@@ -110,7 +136,7 @@ export class IsoServer {
     socket.on('data', (chunk: Buffer) => this.receive(conn, chunk));
     socket.on('error', (error) => this.log.debug({ conn: conn.id, err: error.message }, 'iso: socket error'));
     socket.on('close', () => this.connections.delete(conn));
-    this.log.debug({ conn: conn.id, remote: socket.remoteAddress }, 'iso: connection');
+    this.log.debug({ conn: conn.id, remote: socket.remoteAddress, terminalId: peer.terminalId }, 'iso: connection');
   }
 
   private receive(conn: Connection, chunk: Buffer): void {
@@ -144,7 +170,7 @@ export class IsoServer {
   private async process(conn: Connection, message: Buffer): Promise<void> {
     let out: Buffer | null;
     try {
-      out = await this.handler.handle(message);
+      out = await this.handler.handle(message, conn.peer);
     } catch (error) {
       // The pipeline answers its own failures; reaching here is a bug. The connection goes, not the process.
       this.log.error({ conn: conn.id, err: error }, 'iso: handler threw; closing the connection');
