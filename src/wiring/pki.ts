@@ -77,7 +77,7 @@ export const pkiArea: Area = {
       await pki.start();
       await events.start();
       if (role === 'worker') return;
-      const options = mtlsServerOptions(pki.serverCredentials(system.config.tlsServerHosts));
+      const options = mtlsServerOptions(await pki.serverCredentials(system.config.tlsServerHosts));
       const host = system.config.httpHost;
       if (role === 'all' || role === 'iso') {
         isoTls = new IsoTlsListener(system.iso.server, gate, options, system.log, defaultIsoLimits.connectionsMax);

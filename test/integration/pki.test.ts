@@ -169,7 +169,7 @@ describe('blocking a terminal', () => {
     expect(text).toContain('Signature Algorithm: sha256WithRSAEncryption');
     // A tampered CRL does not verify: the check above can fail.
     const der = Buffer.from(crl.body.replace(/-----[^-]+-----|\s/g, ''), 'base64');
-    der[der.length - 1] ^= 0x01; // the signature's last byte
+    der.writeUInt8(der.readUInt8(der.length - 1) ^ 0x01, der.length - 1); // the signature's last byte
     const tampered = `-----BEGIN X509 CRL-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END X509 CRL-----\n`;
     const bad = execFileSync('sh', ['-c', `openssl crl -in "${file('bad.pem', tampered)}" -CAfile "${caFile}" -verify -noout 2>&1 || true`], { encoding: 'utf8' });
     expect(bad).not.toContain('verify OK');

@@ -1,6 +1,6 @@
 // Certificates of the terminal CA with node-forge: the self-signed CA, terminal (client) certificates
 // from a checked CSR's public key, the listeners' server certificate, and PKCS#12 bundles.
-import { generateKeyPair, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { constants, generateKeyPair, privateEncrypt, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import forge from 'node-forge';
 
@@ -25,14 +25,32 @@ export interface Issued {
   notAfter: Date;
 }
 
-/** An RSA key pair made natively (forge's pure-JS key generation takes seconds), PKCS#1 PEM. */
-export function newRsaKeyPem(bits = issuedKeyBits): { privatePem: string; publicPem: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+/** An RSA key pair made natively off the event loop (forge's pure-JS generation takes seconds), PKCS#1 PEM. */
+export async function newRsaKeyPem(bits = issuedKeyBits): Promise<{ privatePem: string; publicPem: string }> {
+  const { privateKey, publicKey } = await generateKeyPairAsync('rsa', {
     modulusLength: bits,
     publicKeyEncoding: { type: 'spki', format: 'pem' },
     privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
   });
   return { privatePem: privateKey, publicPem: publicKey };
+}
+
+// DER DigestInfo header of a SHA-256 digest (RFC 8017 §9.2 note 1).
+const sha256DigestInfoPrefix = Buffer.from('3031300d060960864801650304020105000420', 'hex');
+
+/**
+ * A signer for forge's cert.sign that does the RSA operation natively: forge's pure-JS RSA with a
+ * 3072-bit key blocks the event loop for hundreds of milliseconds. PKCS#1 v1.5 over SHA-256.
+ */
+function nativeSigner(privatePem: string): forge.pki.rsa.PrivateKey {
+  return {
+    sign(md: forge.md.MessageDigest) {
+      const digest = Buffer.from(md.digest().getBytes(), 'binary');
+      return privateEncrypt({ key: privatePem, padding: constants.RSA_PKCS1_PADDING }, Buffer.concat([sha256DigestInfoPrefix, digest])).toString('binary');
+    },
+  } as unknown as forge.pki.rsa.PrivateKey;
 }
 
 /** A positive 16-byte serial in lower-case hex with no leading zero byte (as TLS stacks print it). */
@@ -45,8 +63,6 @@ export function newSerial(): string {
 function addDays(at: Date, days: number): Date {
   return new Date(at.getTime() + days * 86_400_000);
 }
-
-const generateKeyPairAsync = promisify(generateKeyPair);
 
 /** The self-signed CA; its key (seconds to make at 3072 bits) is generated off the event loop. */
 export async function createCa(now: Date): Promise<CaMaterial> {
@@ -73,17 +89,17 @@ export async function createCa(now: Date): Promise<CaMaterial> {
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  cert.sign(key, forge.md.sha256.create());
+  cert.sign(nativeSigner(privatePem), forge.md.sha256.create());
   return { certPem: forge.pki.certificateToPem(cert), keyPem: privatePem };
 }
 
 export class CertificateAuthority {
   readonly cert: forge.pki.Certificate;
-  private readonly key: forge.pki.rsa.PrivateKey;
+  private readonly signer: forge.pki.rsa.PrivateKey;
 
   constructor(readonly material: CaMaterial) {
     this.cert = forge.pki.certificateFromPem(material.certPem);
-    this.key = forge.pki.privateKeyFromPem(material.keyPem);
+    this.signer = nativeSigner(material.keyPem);
   }
 
   get certPem(): string {
@@ -122,7 +138,7 @@ export class CertificateAuthority {
     cert.setSubject(subject);
     cert.setIssuer(this.cert.subject.attributes);
     cert.setExtensions([...extensions, { name: 'subjectKeyIdentifier' }, { name: 'authorityKeyIdentifier', keyIdentifier: this.keyIdentifier() }]);
-    cert.sign(this.key, forge.md.sha256.create());
+    cert.sign(this.signer, forge.md.sha256.create());
     return { certPem: forge.pki.certificateToPem(cert), serial: cert.serialNumber, notBefore: cert.validity.notBefore, notAfter: cert.validity.notAfter };
   }
 

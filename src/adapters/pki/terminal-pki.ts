@@ -69,7 +69,7 @@ export class TerminalPki {
   async pkcs12(terminalId: string, password: string): Promise<Pkcs12Result> {
     const refusal = await this.refusalFor(terminalId);
     if (refusal) return refusal;
-    const { privatePem, publicPem } = newRsaKeyPem();
+    const { privatePem, publicPem } = await newRsaKeyPem();
     const issued = await this.record(terminalId, this.ca.issueTerminal(terminalId, forgePublicKeyFromPem(publicPem), this.deps.clock.now()));
     return { kind: 'issued', pkcs12: pkcs12Base64(privatePem, issued.certPem, this.caPem, password, terminalId), serialNumber: issued.serial, notAfter: issued.notAfter.toISOString() };
   }
@@ -109,8 +109,8 @@ export class TerminalPki {
   }
 
   /** Key and certificate for the mTLS listeners, issued by the CA to this process (the key never leaves memory). */
-  serverCredentials(hosts: string[]): { key: string; cert: string; ca: string } {
-    const { privatePem, publicPem } = newRsaKeyPem();
+  async serverCredentials(hosts: string[]): Promise<{ key: string; cert: string; ca: string }> {
+    const { privatePem, publicPem } = await newRsaKeyPem();
     const issued = this.ca.issueServer(hosts, forgePublicKeyFromPem(publicPem), this.deps.clock.now());
     return { key: privatePem, cert: issued.certPem, ca: this.caPem };
   }
