@@ -66,7 +66,7 @@ export function checkCsr(pem: string, terminalId: string): CsrCheck {
   if (bits < rsaKeyBitsMin) return refuse(`weak key: RSA ${bits} bits is below the minimum of ${rsaKeyBitsMin}`);
   if (bits > rsaKeyBitsMax) return refuse(`RSA ${bits} bits is above the maximum of ${rsaKeyBitsMax}`);
   if (weakSignatureOids.has(csr.signatureOid ?? '')) return refuse('weak signature algorithm (MD5 or SHA-1): sign the request with SHA-256');
-  let verified = false;
+  let verified: boolean;
   try {
     verified = csr.verify();
   } catch {
