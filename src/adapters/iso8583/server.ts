@@ -98,7 +98,8 @@ export class IsoServer {
   private nextId = 1;
   private boundPort = 0;
   private droppedSinceReport = 0;
-  private lastDroppedReportMs = 0;
+  private lastDroppedReportMs = Number.NEGATIVE_INFINITY;
+  private reportTimer: NodeJS.Timeout | null = null;
   /** Log lines about bad input left out by the budgets, since start (metrics, tests). */
   logLinesDropped = 0;
   /** Strangers closed to make room for a new connection, and connections refused at the maximum. */
@@ -150,6 +151,10 @@ export class IsoServer {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([drained, new Promise((resolve) => (timer = setTimeout(resolve, this.limits.drainTimeoutMs)))]);
     clearTimeout(timer);
+    if (this.reportTimer) {
+      clearTimeout(this.reportTimer);
+      this.reportDropped(); // the count is not lost at shutdown
+    }
     for (const conn of this.connections) conn.socket.destroy();
     await closed;
   }
@@ -309,18 +314,24 @@ export class IsoServer {
     return this.counted(this.globalLogs.take());
   }
 
-  /** Counts a line left out, and now and then reports how many were (that line is outside the budgets: one per interval). */
+  /** Counts a line left out; one line reports the count, at most once per interval (that line is outside the budgets). */
   private counted(allowed: boolean): boolean {
-    if (!allowed) {
-      this.logLinesDropped++;
-      this.droppedSinceReport++;
+    if (allowed) return true;
+    this.logLinesDropped++;
+    this.droppedSinceReport++;
+    if (!this.reportTimer) {
+      const waitMs = Math.max(0, this.lastDroppedReportMs + droppedReportIntervalMs - this.nowMs());
+      this.reportTimer = setTimeout(() => this.reportDropped(), waitMs);
+      this.reportTimer.unref();
     }
-    const now = this.nowMs();
-    if (this.droppedSinceReport > 0 && now - this.lastDroppedReportMs >= droppedReportIntervalMs) {
-      this.log.warn({ dropped: this.droppedSinceReport, droppedTotal: this.logLinesDropped }, 'iso: log lines about bad input dropped (over the budget)');
-      this.droppedSinceReport = 0;
-      this.lastDroppedReportMs = now;
-    }
-    return allowed;
+    return false;
+  }
+
+  private reportDropped(): void {
+    this.reportTimer = null;
+    this.lastDroppedReportMs = this.nowMs();
+    if (this.droppedSinceReport === 0) return;
+    this.log.warn({ dropped: this.droppedSinceReport, droppedTotal: this.logLinesDropped }, 'iso: log lines about bad input dropped (over the budget)');
+    this.droppedSinceReport = 0;
   }
 }
