@@ -48,6 +48,8 @@ export function buildIsoGateway(system: System, limits: IsoServerLimits = defaul
     store,
     clock: system.clock,
     limits: parsePaymentLimits(system.policy.payments),
+    hotlist: system.hotlist,
+    log: system.log,
   };
   // Reversals wait for an original still running in this pipeline (built just below).
   const inflightOriginal = (keyText: string) => pipeline.inflightOf(keyText);
