@@ -182,7 +182,8 @@ export class IsoPipeline {
       }
     }
     const ctx = terminal.context;
-    if (terminal.row.status !== 'active' || ctx.kind !== 'pos' || !ctx.merchantId) return done(answer(Code.notPermittedTerminal), terminal, authenticated);
+    // A blocked or non-POS terminal's MAC does not earn its connection a place (it is not served).
+    if (terminal.row.status !== 'active' || ctx.kind !== 'pos' || !ctx.merchantId) return done(answer(Code.notPermittedTerminal), terminal, false);
     const merchant = text(msg, 42);
     if (merchant !== undefined && merchant.trimEnd() !== ctx.merchantId) return done(answer(Code.notPermittedTerminal), terminal, authenticated);
     const currency = text(msg, 49);
