@@ -15,7 +15,7 @@ export class IsoTlsListener {
       socket.on('error', (error) => log.debug({ err: error.message }, 'iso-tls: socket error'));
       void gate.terminalOf(socket).then((terminalId) => {
         if (terminalId === null) socket.destroy();
-        else if (!socket.destroyed) iso.serve(socket, terminalId);
+        else if (!socket.destroyed) iso.adopt(socket, terminalId);
       });
     });
     this.server.maxConnections = connectionsMax;
