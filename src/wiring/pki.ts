@@ -88,7 +88,7 @@ export const pkiArea: Area = {
         await system.http.ready();
         // The same fastify routes, reached through an HTTPS server that requires client certificates.
         httpsServer = https.createServer(options, (req, res) => system.http.routing(req, res));
-        httpsServer.on('tlsClientError', (error) => system.log.info({ err: error.message }, 'https: handshake refused'));
+        httpsServer.on('tlsClientError', (error) => system.log.debug({ err: error.message }, 'https: handshake refused'));
         httpsPort = await listenHttps(httpsServer, system.config.httpsPort, host);
         system.log.info({ port: httpsPort }, 'HTTPS (mutual TLS) listening');
       }

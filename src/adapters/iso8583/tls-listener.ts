@@ -19,7 +19,7 @@ export class IsoTlsListener {
       });
     });
     this.server.maxConnections = connectionsMax;
-    this.server.on('tlsClientError', (error) => log.info({ err: error.message }, 'iso-tls: handshake refused'));
+    this.server.on('tlsClientError', (error) => log.debug({ err: error.message }, 'iso-tls: handshake refused'));
     this.server.on('error', (error) => log.error({ err: error }, 'iso-tls: server error'));
   }
 
