@@ -2,11 +2,12 @@
 // created at start), its routes, terminal status changes spread over Redis, and the mTLS listeners:
 // ISO 8583 over TLS on ISO_TLS_PORT and the same HTTP routes over HTTPS on HTTPS_PORT.
 import https from 'node:https';
+import type tls from 'node:tls';
 import type net from 'node:net';
 import type { Area } from './index.js';
 import type { System } from '../system.js';
 import { PkiStore } from '../adapters/postgres/pki-store.js';
-import { TerminalPki } from '../adapters/pki/terminal-pki.js';
+import { TerminalPki, crlRefreshMs } from '../adapters/pki/terminal-pki.js';
 import { MtlsGate, mtlsServerOptions } from '../adapters/pki/mtls.js';
 import { TerminalEvents } from '../adapters/redis/terminal-events.js';
 import { IsoTlsListener } from '../adapters/iso8583/tls-listener.js';
@@ -58,8 +59,24 @@ export const pkiArea: Area = {
       httpsPort: { get: () => httpsPort, enumerable: true },
     });
 
+    // The CRL in the listeners' TLS context makes a revoked certificate fail the handshake itself;
+    // the gate's database check stays the authority (a process may not have refreshed yet).
+    let tlsOptions: tls.TlsOptions | null = null;
+    let crlTimer: NodeJS.Timeout | null = null;
+    const refreshCrl = async () => {
+      if (!tlsOptions || (!isoTls && !httpsServer)) return;
+      try {
+        const context = { ...tlsOptions, crl: await pki.crlPem() };
+        isoTls?.setSecureContext(context);
+        httpsServer?.setSecureContext(context);
+      } catch (error) {
+        system.log.error({ err: error }, 'pki: could not refresh the listeners\' CRL');
+      }
+    };
+
     // A blocked (or reactivated) terminal: every process drops its cached rows and cuts its connections.
     events.on((terminalId) => {
+      void refreshCrl();
       system.terminals.forget(terminalId);
       system.iso?.terminals.forget(terminalId);
       const closed = gate.closeTerminal(terminalId) + (system.iso?.server.closeTerminal(terminalId) ?? 0);
@@ -68,6 +85,8 @@ export const pkiArea: Area = {
     const setStatus = async (terminalId: string, status: 'active' | 'blocked') => {
       const result = await pki.setStatus(terminalId, status);
       if (result.found) await events.changed(terminalId);
+      // Here, the new CRL is in the listeners before the answer (other processes follow the event).
+      if (result.revoked.length > 0) await refreshCrl();
       return result;
     };
     await system.http.register(pkiRoutes, { pki, setStatus });
@@ -92,8 +111,13 @@ export const pkiArea: Area = {
         httpsPort = await listenHttps(httpsServer, system.config.httpsPort, host);
         system.log.info({ port: httpsPort }, 'HTTPS (mutual TLS) listening');
       }
+      tlsOptions = options;
+      await refreshCrl();
+      crlTimer = setInterval(() => void refreshCrl(), crlRefreshMs);
+      crlTimer.unref();
     });
     system.onClose.push(async () => {
+      if (crlTimer) clearInterval(crlTimer);
       const stopping: Promise<void>[] = [];
       // Not awaited: its connections belong to the ISO server, which closes them after this hook.
       if (isoTls) void isoTls.close();

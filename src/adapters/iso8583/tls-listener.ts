@@ -27,6 +27,11 @@ export class IsoTlsListener {
     return this.boundPort;
   }
 
+  /** New connections use these options (a fresh CRL); open connections keep theirs. */
+  setSecureContext(options: tls.SecureContextOptions): void {
+    this.server.setSecureContext(options);
+  }
+
   async listen(port: number, host: string): Promise<number> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
