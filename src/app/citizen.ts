@@ -1,22 +1,17 @@
 // Citizen self-service (DESIGN §5, kiosk and app): PIN login with a lock after repeated wrong PINs,
-// the citizen's own card, history, loss report and kiosk top-up. Nothing here reveals another
+// the citizen's own card, history and loss report (top-ups are orders: topup-orders.ts). Nothing here reveals another
 // card's number or the population-registry fields in clear.
 import type { AdminService } from './admin.js';
-import type { MoneyOutcome } from './authorizer.js';
 import type { CardQueries, TransactionItem } from './card-queries.js';
 import type { MoneyService } from './money.js';
 import type { Registry } from '../adapters/postgres/registry.js';
 import { isValidCardNo, maskCardNo } from '../domain/card-number.js';
-import { Code } from '../domain/codes.js';
 import type { Clock } from '../platform/clock.js';
 import { hashPin, verifyPin } from '../platform/secrets.js';
 
 /** Wrong PINs in a row (since the last successful login or lock) that lock the citizen login. */
 export const loginTriesMax = 5;
 export const loginLockMs = 15 * 60_000;
-/** Top-ups through the citizen session use this channel (the kiosk's clearing account). */
-export const citizenTopupChannel = 'kiosk';
-export const citizenTopupOpPrefix = 'citizen';
 
 export interface LoginReservation {
   /** This attempt's number in the current run of failures (1 = first since the last success). */
@@ -163,20 +158,5 @@ export class CitizenService {
     if (card.status !== 'active') return { status: card.status, changed: false };
     await this.deps.admin.setCardStatus(cardNo, 'lost');
     return { status: 'lost', changed: true };
-  }
-
-  /**
-   * A top-up paid at the kiosk (cash or bank card taken by the kiosk hardware), through the kiosk
-   * clearing account. The kiosk's terminal key stays on the server; the citizen's topupId is the
-   * idempotency key, scoped to the card so that two citizens' ids never collide.
-   */
-  async topup(cardNo: string, req: { topupId: string; amount: bigint }): Promise<MoneyOutcome> {
-    if (!isValidCardNo(cardNo)) return { kind: 'declined', code: Code.invalidCard };
-    return this.deps.money.topup(null, {
-      topupId: `${citizenTopupOpPrefix}-${cardNo}-${req.topupId}`,
-      cardNo,
-      amount: req.amount,
-      channel: citizenTopupChannel,
-    });
   }
 }

@@ -1,5 +1,5 @@
 // Citizen calls (DESIGN §5): PIN login to a JWT, the citizen's own card and history, loss report and
-// the kiosk top-up. Login is rate limited per client address and card, and locked after 5 wrong PINs.
+// the retired direct top-up (410). Login is rate limited per client address and card, and locked after 5 wrong PINs.
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -7,8 +7,8 @@ import { loginLockMs, loginTriesMax, type CitizenService } from '../../../app/ci
 import { maskCardNo } from '../../../domain/card-number.js';
 import { allow } from '../auth.js';
 import { sendProblem } from '../problem.js';
-import { AmountFen, BalanceFen, ClientId, Code, fen } from '../schemas.js';
-import { outcomeReply } from './outcome.js';
+import { BalanceFen, fen } from '../schemas.js';
+import { Code } from '../../../domain/codes.js';
 
 /** Login attempts per client address and card number per window (on top of the PIN lock). */
 export const loginRateMax = 10;
@@ -205,20 +205,14 @@ export const citizenRoutes: FastifyPluginAsyncTypebox<{ citizen: CitizenService 
     },
   );
 
+  // Retired: it credited a purse on the citizen's JWT alone (money from nothing). Top-ups from the
+  // citizen side are orders now (topup-orders.ts); this answers 410 and moves nothing.
   app.post(
     '/v1/citizen/topup',
     {
       preValidation: allow('citizen'),
-      schema: {
-        tags: ['citizen'],
-        description: 'Top-up paid at the kiosk, through the kiosk channel; idempotent by topupId (per card).',
-        body: Type.Object({ topupId: ClientId, amount: AmountFen }, { additionalProperties: false }),
-        response: { 200: Type.Object({ approved: Type.Boolean(), code: Code, transactionId: Type.Optional(Type.String()), balance: Type.Optional(BalanceFen) }) },
-      },
+      schema: { tags: ['citizen'], deprecated: true, description: 'Gone: create a top-up order (POST /v1/citizen/topup-orders) instead.', response: { 410: Problem } },
     },
-    async (request, reply) => {
-      const outcome = await citizen.topup(cardOf(request), { topupId: request.body.topupId, amount: BigInt(request.body.amount) });
-      return outcomeReply(reply, outcome, (r) => ({ transactionId: String(r.transactionId), balance: fen(r.balance as string) }));
-    },
+    async (_request, reply) => sendProblem(reply, 410, Code.invalidTransaction, 'gone: a citizen cannot top up directly; create a top-up order (POST /v1/citizen/topup-orders) and pay at the kiosk or bank'),
   );
 };
