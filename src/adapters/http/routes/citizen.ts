@@ -1,9 +1,10 @@
 // Citizen calls (DESIGN §5): PIN login to a JWT, the citizen's own card and history, loss report and
-// the retired direct top-up (410). Login is rate limited per client address and card, and locked after 5 wrong PINs.
+// the retired direct top-up (410). Login is rate limited per client address and card, limited to 20
+// failed logins per address across cards per 10 minutes, and locked after 5 wrong PINs per card.
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { loginLockMs, loginTriesMax, type CitizenService } from '../../../app/citizen.js';
+import { addressFailuresMax, addressWindowMs, loginLockMs, loginTriesMax, type CitizenService } from '../../../app/citizen.js';
 import { maskCardNo } from '../../../domain/card-number.js';
 import { allow } from '../auth.js';
 import { sendProblem } from '../problem.js';
@@ -102,7 +103,7 @@ export const citizenRoutes: FastifyPluginAsyncTypebox<{ citizen: CitizenService 
     },
     async (request, reply) => {
       const { cardNo, pin } = request.body;
-      const result = await citizen.login(cardNo, pin);
+      const result = await citizen.login(cardNo, pin, request.ip);
       switch (result.kind) {
         case 'ok': {
           const token = app.jwt.sign({ sub: result.cardNo, role: 'citizen' });
@@ -111,6 +112,10 @@ export const citizenRoutes: FastifyPluginAsyncTypebox<{ citizen: CitizenService 
         }
         case 'invalid-card':
           return sendProblem(reply, 400, '14', 'the card number is not valid (check digit); please check it');
+        case 'address-limited':
+          reply.header('retry-after', String(result.retryAfterSeconds));
+          request.log.warn({ address: request.ip }, 'citizen login refused: too many failed logins from this address');
+          return sendProblem(reply, 429, '65', `too many failed logins from this address (at most ${addressFailuresMax} in ${addressWindowMs / 60_000} minutes); retry in ${result.retryAfterSeconds} s`);
         case 'wrong-pin':
           return loginProblem(
             reply,
