@@ -29,8 +29,8 @@ afterAll(async () => {
 
 const login = (app: System['http'], cardNo: string, pin: string, ip: string) => app.inject({ method: 'POST', url: '/v1/citizen/login', payload: { cardNo, pin }, remoteAddress: ip });
 
-let serial = 900_000;
-const unknownCard = () => cardNoFromSerial(++serial);
+let serial = 900_000n;
+const unknownCard = () => cardNoFromSerial((serial += 1n));
 
 async function metric(name: string): Promise<string[]> {
   const res = await sys.http.inject({ method: 'GET', url: '/metrics' });
