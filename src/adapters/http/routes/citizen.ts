@@ -8,7 +8,7 @@ import { addressFailuresMax, addressWindowMs, loginLockMs, loginTriesMax, type C
 import { maskCardNo } from '../../../domain/card-number.js';
 import { allow } from '../auth.js';
 import { sendProblem } from '../problem.js';
-import { BalanceFen, fen } from '../schemas.js';
+import { BalanceFen, Cursor, fen } from '../schemas.js';
 import { Code } from '../../../domain/codes.js';
 
 /** Login attempts per client address and card number per window (on top of the PIN lock). */
@@ -178,7 +178,7 @@ export const citizenRoutes: FastifyPluginAsyncTypebox<{ citizen: CitizenService 
         querystring: Type.Object(
           {
             limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
-            cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,19}$' })),
+            cursor: Type.Optional(Cursor),
           },
           { additionalProperties: false },
         ),
