@@ -1,6 +1,8 @@
 // Hole 1 of the security review (docs/security.md "Who can call what"): no call authenticated only by
 // a citizen's JWT moves money into a purse. A citizen's top-up is an order that moves nothing until
 // a kiosk terminal or the bank channel confirms it, once.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSystem, type TestSystem } from '../support/system.js';
 import { admin, issueCard, kiosk, retailPos, type RegisteredTerminal } from '../support/fixtures.js';
@@ -209,4 +211,20 @@ describe('confirming an order', () => {
     expect(await purse(cardNo)).toBe(1_000);
     await balanced();
   });
+});
+
+describe('the kiosk cash acceptor stand-in (terminals/kiosk)', () => {
+  it('confirms an order over a real socket with the kiosk terminal key; running it again moves nothing more', async () => {
+    const base = await sys.http.listen({ port: 0, host: '127.0.0.1' });
+    const { cardNo, auth } = await citizen(1_000);
+    const order = (await createOrder(auth, 2_000)).json();
+    const run = () => promisify(execFile)('npx', ['tsx', 'terminals/kiosk/main.ts', '--order', order.orderId, '--amount', '2000', '--key', kioskA.apiKey, '--server', base], { timeout: 60_000 });
+    const first = await run();
+    expect(first.stdout).toContain('"approved":true');
+    const again = await run();
+    expect(again.stdout).toContain('"approved":true');
+    expect(await purse(cardNo)).toBe(3_000);
+    expect(await topupsOf(cardNo)).toBe(2);
+    await balanced();
+  }, 90_000);
 });
