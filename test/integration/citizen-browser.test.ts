@@ -121,7 +121,7 @@ describe.skipIf(!browserState.ok)('kiosk and console in Chromium', () => {
     await expect.poll(() => page.locator('[data-testid=account-msg]').textContent(), ui).toContain('充值成功');
     expect(await page.locator('[data-testid=topup-order]').isVisible()).toBe(false);
     expect(await purseOf(cardNo)).toBe(before + 2000);
-    const kioskTopups = await sys.pool.query(`SELECT detail->>'channel' AS channel, terminal_id FROM transfers WHERE op_kind = 'topup' AND card_no = $1 AND op_id LIKE 'order-%'`, [cardNo]);
+    const kioskTopups = await sys.pool.query(`SELECT detail->>'channel' AS channel, terminal_id FROM transfers WHERE op_kind = 'topup' AND card_no = $1 AND op_id LIKE '%order-%'`, [cardNo]);
     expect(kioskTopups.rows).toEqual([{ channel: 'kiosk', terminal_id: kioskT.terminalId }]);
     await expect.poll(() => page.locator('#history > li[data-kind=topup]').count(), ui).toBe(2);
 
