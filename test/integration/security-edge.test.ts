@@ -5,12 +5,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSystem, type TestSystem } from '../support/system.js';
 import { admin, issueCard, kiosk, retailPos, busValidator, type RegisteredTerminal } from '../support/fixtures.js';
 import { createJobs } from '../../src/wiring/jobs.js';
 import { nightlyCalendar } from '../../src/app/jobs/calendar.js';
 import { citizenLogin } from './citizen-support.js';
+import { adminUrl } from '../support/db-names.js';
 
 /** How fast a refusal must come while Redis is down (the old code stalled 1.5–4 s, then 500/96). */
 const downAnswerMsMax = 300;
@@ -167,6 +169,29 @@ describe('Redis down', () => {
     // No log line lost an error's message.
     expect(sys.logLines.filter((l) => l.includes('"err":{}'))).toEqual([]);
   }, 60_000);
+});
+
+describe('PostgreSQL unreachable', () => {
+  it('a call that fails on it answers 503/91, and the error is logged with its message and stack', async () => {
+    const adminDb = new pg.Client({ connectionString: adminUrl() });
+    await adminDb.connect();
+    try {
+      // This file's own database refuses new connections and loses the open ones.
+      await adminDb.query(`ALTER DATABASE "${sys.dbName}" ALLOW_CONNECTIONS false`);
+      await adminDb.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [sys.dbName]);
+      await new Promise((r) => setTimeout(r, 200));
+      const res = await get('/v1/admin/trial-balance');
+      expect(res.statusCode, res.body).toBe(503);
+      expect(res.json().code).toBe('91');
+      const line = sys.logLines.map((l) => JSON.parse(l) as { msg?: string; err?: { message?: string; stack?: string } }).find((l) => l.msg === 'request failed: dependency down');
+      expect(line?.err?.message).toBeTruthy();
+      expect(line?.err?.stack).toContain('\n');
+    } finally {
+      await adminDb.query(`ALTER DATABASE "${sys.dbName}" ALLOW_CONNECTIONS true`);
+      await adminDb.end();
+    }
+    await expect.poll(async () => (await get('/v1/admin/trial-balance')).statusCode, { timeout: 10_000, interval: 100 }).toBe(200);
+  }, 30_000);
 });
 
 describe('job schedulers after a Redis flush', () => {
