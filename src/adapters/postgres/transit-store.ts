@@ -60,6 +60,11 @@ export class TransitStore {
     await this.pool.query(`INSERT INTO transit_closed_days (business_date) VALUES ($1) ON CONFLICT DO NOTHING`, [businessDate]);
   }
 
+  /** A posting landed on an earlier business date: the next clearing settles what it changed (docs/operations.md). */
+  async markLateDay(businessDate: string): Promise<void> {
+    await this.pool.query(`INSERT INTO late_postings (business_date) VALUES ($1) ON CONFLICT DO NOTHING`, [businessDate]);
+  }
+
   async isClosedDay(businessDate: string): Promise<boolean> {
     const r = await this.pool.query(`SELECT 1 FROM transit_closed_days WHERE business_date = $1`, [businessDate]);
     return (r.rowCount ?? 0) > 0;

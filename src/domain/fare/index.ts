@@ -6,7 +6,7 @@ export { distanceFare, formatKm, metroNetwork, shortestDistancesM } from './netw
 export type { MetroNetwork, OdFare } from './network.js';
 export { emptyDayState, parseCardDayState } from './state.js';
 export type { CardDayState, OpenJourney } from './state.js';
-export { closeOpenJourney, rateDay, rateTap } from './engine.js';
+export { closeOpenJourney, cutoverExitMsMax, cutoverJourneyMsMax, rateDay, rateTap, tapBusinessDate } from './engine.js';
 export type { Charged, DayRating, Declined, FareCard, FareDeclineCode, MetroJourney, Tap, TapKind, TapResult } from './engine.js';
 export { CsvError, parseCsv } from './csv.js';
 export { amountToFen, importGtfsFares } from './gtfs.js';
