@@ -3,7 +3,7 @@
 // (in this process; across processes the gate's fare-state check keeps ratings consistent).
 import type { TerminalContext } from './terminal.js';
 import { CardTransit, type CardTransitDeps, type TapAnswer } from './transit-card.js';
-import { checkTapRecord, tapsPerUploadMax, type TapInput } from './transit-input.js';
+import { checkTapRecord, tapAgeRefusal, tapsPerUploadMax, type TapInput } from './transit-input.js';
 import type { Hotlist, HotlistChange } from '../adapters/postgres/hotlist.js';
 import { insertRejectedTaps, tapsById } from '../adapters/postgres/transit-taps.js';
 import type { JourneyRow } from '../adapters/postgres/transit-store.js';
@@ -105,6 +105,8 @@ export class TransitService {
       return { kind: 'answer', answer: { status: 'rejected', replayed: false, code: checked.code, fareFen: 0n, balanceFen: null, journeyId: null, explanation: [], reason: checked.reason } };
     }
     const t = checked.tap;
+    const tooOld = this.ageRefusal(t, this.deps.clock.now());
+    if (tooOld) return { kind: 'answer', answer: { status: 'rejected', replayed: false, code: Code.invalidTransaction, fareFen: 0n, balanceFen: null, journeyId: null, explanation: [], reason: tooOld } };
     if (!isValidCardNo(t.cardNo)) return { kind: 'answer', answer: { status: 'rejected', replayed: false, code: Code.invalidCard, fareFen: 0n, balanceFen: null, journeyId: null, explanation: [], reason: 'invalid card number' } };
     return { kind: 'answer', answer: await this.onCard(t.cardNo, () => this.card.processTap(t)) };
   }
@@ -124,6 +126,11 @@ export class TransitService {
     checked.forEach((c, index) => {
       if (!c.ok) {
         results[index] = { tapId: c.tapId, status: 'rejected', code: c.code, fareFen: 0n, reason: c.reason };
+        return;
+      }
+      const tooOld = this.ageRefusal(c.tap, now);
+      if (tooOld) {
+        results[index] = { tapId: c.tap.tapId, status: 'rejected', code: Code.invalidTransaction, fareFen: 0n, reason: tooOld };
         return;
       }
       const first = firstIndex.get(c.tap.tapId);
@@ -177,6 +184,13 @@ export class TransitService {
             : { ...firstResult, status: 'duplicate' };
     }
     return results;
+  }
+
+  /** Why a tap is too old to be charged, by the policy in force now (tapAgeRefusal); null when it is not. */
+  private ageRefusal(t: TapInput, now: Date): string | null {
+    const first = this.deps.policies.versions()[0];
+    const current = this.deps.policies.forDate(businessDateOf(now));
+    return tapAgeRefusal(t.at, now, { offlineUploadDaysMax: current.offlineUploadDaysMax, firstEffectiveFrom: first?.effectiveFrom ?? '0000-01-01' });
   }
 
   /** Loads fare policy versions stored since (scripts/import-gtfs.ts); a server also does it every policyRefreshMs. */

@@ -1,5 +1,5 @@
 // Public API of the fare engine: policy model and parser, metro network, rating, GTFS-Fares v2 import.
-export { cardTypes, isCardType, PolicyError } from './model.js';
+export { cardTypes, isCardType, offlineUploadDaysDefault, PolicyError } from './model.js';
 export type { BusRoute, CardType, Concession, FareBand, FarePolicy, MetroLine, MetroPolicy, MetroStation, OdFares, TimeWindow, TransferRule } from './model.js';
 export { parsePolicy } from './policy.js';
 export { distanceFare, formatKm, metroNetwork, shortestDistancesM } from './network.js';
