@@ -81,6 +81,8 @@ export type GateDebit = {
   dailyAddFen: bigint;
   dailyMaxFen: bigint;
   allowDebt: boolean;
+  /** With allowDebt: a lost or blocked card is charged too (offline rides made before it was reported; corrections). */
+  ignoreCardStatus?: boolean;
   /**
    * Transit taps: the card's fare state (`keys.cardFare`, "<version>|<json>") is checked and set
    * with the debit: `expectedVersion` ('' = no state) must still be there, else the gate answers

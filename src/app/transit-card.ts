@@ -110,7 +110,8 @@ export class CardTransit {
         continue;
       }
       const statusCode = snap.card.status === 'lost' ? Code.lostCard : snap.card.status !== 'active' ? Code.blockedCard : snap.card.expiresOn !== null && snap.card.expiresOn < ownDate ? Code.expiredCard : null;
-      if (statusCode) return this.decline(t, statusCode, `card is ${statusCode === Code.expiredCard ? 'expired' : snap.card.status}`);
+      if (statusCode && !(await this.rodeBeforeKnown(t, statusCode))) return this.decline(t, statusCode, `card is ${statusCode === Code.expiredCard ? 'expired' : snap.card.status}`);
+      if (statusCode) t = { ...t, despiteStatus: true };
       const stored = decodeFareState(snap.fareRaw);
       const businessDate = await this.tapDate(t, snap.card.cardType, stored);
       const policy = this.deps.policies.forDate(businessDate);
@@ -153,6 +154,17 @@ export class CardTransit {
     if (day.taps.length === 0) return own;
     const rated = rateDay(this.deps.policies.forDate(previous), { cardType: cardType as never }, day.taps.map(engineTapOf));
     return tapBusinessDate(rated.state, engineTapOf(t));
+  }
+
+  /**
+   * An offline tap of a card now lost or blocked is a ride its owner took when it was made before
+   * the report, or when the validator's hotlist (its version at upload) did not list it yet.
+   */
+  private async rodeBeforeKnown(t: TapInput, statusCode: ResponseCode): Promise<boolean> {
+    if (!t.uploaded || (statusCode !== Code.lostCard && statusCode !== Code.blockedCard)) return false;
+    const listing = await this.deps.store.statusListing(t.cardNo);
+    if (!listing) return false;
+    return t.at.getTime() < listing.changedAt.getTime() || (t.hotlistVersion !== undefined && t.hotlistVersion < listing.version);
   }
 
   /** Closed days stay closed: a positive answer is kept. */
@@ -344,6 +356,7 @@ function tapCommand(t: TapInput, r: Charged, operatorId: string, explanation: st
     requestHash: t.requestHash,
   };
   const detail: Record<string, unknown> = { mode: r.mode, tapKind: t.kind, operatorId, fare: fareFen.toString(), explanation, tappedAt: t.at.toISOString(), uploaded: t.uploaded };
+  if (t.despiteStatus) detail.beforeReport = true;
   if (t.kind === 'bus') detail.routeId = t.terminal.routeId;
   if (t.kind === 'metro-in') Object.assign(detail, { direction: 'in', stationId: t.terminal.stationId });
   if (t.kind === 'metro-out') Object.assign(detail, { direction: 'out', stationId: t.terminal.stationId, exitStationId: t.terminal.stationId, entryStationId: r.journey?.entryStationId ?? null });
@@ -356,7 +369,7 @@ function tapCommand(t: TapInput, r: Charged, operatorId: string, explanation: st
     cardNo: t.cardNo,
     terminalId: t.terminal.terminalId,
     businessDate: r.businessDate,
-    gate: { type: 'debit', purseFen: fareFen, medicalFen: 0n, dailyAddFen: 0n, dailyMaxFen: 0n, allowDebt: t.uploaded },
+    gate: { type: 'debit', purseFen: fareFen, medicalFen: 0n, dailyAddFen: 0n, dailyMaxFen: 0n, allowDebt: t.uploaded, ...(t.despiteStatus ? { ignoreCardStatus: true } : {}) },
     legs: fareFen > 0n ? [{ debit: { kind: 'purse', ownerId: t.cardNo }, credit: { kind: 'receivable', ownerId: operatorId }, amountFen: fareFen }] : [],
     detail,
     tap: row,

@@ -30,6 +30,10 @@ export interface TapInput {
   requestHash: string;
   /** From an offline upload: may overdraw the purse (DESIGN §2). */
   uploaded: boolean;
+  /** Upload: the hotlist version the validator held when it uploaded (what it could have known). */
+  hotlistVersion?: bigint;
+  /** Set by the use case: an offline ride of a card now lost or blocked that is charged all the same. */
+  despiteStatus?: boolean;
 }
 
 export type TapCheck = { ok: true; tap: TapInput } | { ok: false; tapId: string | null; code: ResponseCode; reason: string };

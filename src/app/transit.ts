@@ -115,7 +115,7 @@ export class TransitService {
    * An offline upload: every record answered in input order; each card's taps charged in
    * `tappedAt` order, allowed to overdraw the purse; a card left in debt joins the hotlist.
    */
-  async upload(terminal: TerminalContext, records: readonly unknown[]): Promise<UploadResult[]> {
+  async upload(terminal: TerminalContext, records: readonly unknown[], options: { hotlistVersion?: bigint } = {}): Promise<UploadResult[]> {
     assert(records.length <= tapsPerUploadMax, `an upload holds at most ${tapsPerUploadMax} taps`);
     const now = this.deps.clock.now();
     const results = new Array<UploadResult>(records.length);
@@ -128,6 +128,7 @@ export class TransitService {
         results[index] = { tapId: c.tapId, status: 'rejected', code: c.code, fareFen: 0n, reason: c.reason };
         return;
       }
+      if (options.hotlistVersion !== undefined) c.tap.hotlistVersion = options.hotlistVersion;
       const tooOld = this.ageRefusal(c.tap, now);
       if (tooOld) {
         results[index] = { tapId: c.tap.tapId, status: 'rejected', code: Code.invalidTransaction, fareFen: 0n, reason: tooOld };
@@ -172,6 +173,11 @@ export class TransitService {
       });
     });
     await insertRejectedTaps(this.deps.pool, rejectedRows);
+    // Rides the validator let through although its hotlist already listed the card: refused, and
+    // counted per validator (the rejected rows keep terminal and code) so that operations can see
+    // a reader that does not refresh its hotlist.
+    const refused = rejectedRows.filter((r) => r.code === Code.lostCard || r.code === Code.blockedCard).length;
+    if (refused > 0) this.deps.log.warn({ terminalId: terminal.terminalId, refused, hotlistVersion: options.hotlistVersion?.toString() ?? null }, 'offline taps of hot-listed cards refused');
     for (const { index, first } of repeats) {
       const a = checked[index]!;
       const f = checked[first]!;

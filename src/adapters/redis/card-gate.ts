@@ -19,6 +19,11 @@ export interface GateCall {
   gate: GateDebit | GateCredit;
 }
 
+/** authorize.lua ARGV[9]: '0' online, '1' may overdraw (offline, corrections), '2' also whatever the card's status. */
+function debtArg(g: GateDebit): string {
+  return g.allowDebt ? (g.ignoreCardStatus ? '2' : '1') : '0';
+}
+
 export class CardGate {
   constructor(
     readonly redis: CardRedis,
@@ -45,7 +50,7 @@ export class CardGate {
             g.dailyMaxFen.toString(),
             member,
             opRecordTtlSeconds,
-            g.allowDebt ? '1' : '0',
+            debtArg(g),
           ])
         : await this.redis.runScript('credit', keys, [
             call.requestHash,
@@ -62,7 +67,7 @@ export class CardGate {
 
   /** A transit tap: authorize.lua with its KEYS[4], the card's fare state, checked and set with the debit. */
   private async runTap(call: GateCall, g: GateDebit, fare: NonNullable<GateDebit['fare']>, keys: string[], member: string): Promise<GateResult> {
-    const args = [call.requestHash, call.businessDate, g.purseFen.toString(), g.medicalFen.toString(), g.dailyAddFen.toString(), g.dailyMaxFen.toString(), member, opRecordTtlSeconds, g.allowDebt ? '1' : '0'];
+    const args = [call.requestHash, call.businessDate, g.purseFen.toString(), g.medicalFen.toString(), g.dailyAddFen.toString(), g.dailyMaxFen.toString(), member, opRecordTtlSeconds, debtArg(g)];
     const reply = await this.fareScript('authorize', 4)([...keys, this.keys.cardFare(call.cardNo)], [...args, fare.expectedVersion, fare.next, fareStateTtlSeconds]);
     return parseGateReply(reply);
   }

@@ -6,7 +6,9 @@
 -- ARGV[3] purse debit fen   ARGV[4] medical debit fen
 -- ARGV[5] daily counter add (payments)  ARGV[6] daily maximum (0 = none)
 -- ARGV[7] pending member    ARGV[8] idempotency ttl seconds
--- ARGV[9] '1' allows the purse to go negative (offline taps)
+-- ARGV[9] '1' allows the purse to go negative (offline taps); '2' also charges a lost or blocked
+--   card (an offline ride made before the report, or before the validator could know; a
+--   correction of rides already taken)
 -- Transit taps only (src/app/transit.ts): KEYS[4] the card's fare state ("<version>|<json>"),
 -- ARGV[10] the version the tap was rated on ('' = no state), ARGV[11] the next state, ARGV[12] its
 -- ttl seconds. Another version → {'STALE'} (nothing moved; the caller re-rates). A card in debt is
@@ -20,8 +22,11 @@ local state = redis.call('HMGET', KEYS[1], 'st', 'ex', 'pu', 'me', 'pd', 'ps')
 if not state[1] then
   return {'MISS'}
 end
-if state[1] == 'lost' then return {'DECLINE', '41'} end
-if state[1] ~= 'active' then return {'DECLINE', '43'} end
+local offline = ARGV[9] == '1' or ARGV[9] == '2'
+if ARGV[9] ~= '2' then
+  if state[1] == 'lost' then return {'DECLINE', '41'} end
+  if state[1] ~= 'active' then return {'DECLINE', '43'} end
+end
 if state[2] and state[2] < ARGV[2] then return {'DECLINE', '54'} end
 local purse = tonumber(state[3])
 local medical = tonumber(state[4])
@@ -32,9 +37,9 @@ if KEYS[4] then
   local version = ''
   if fare then version = string.match(fare, '^([^|]*)|') or '' end
   if version ~= ARGV[10] then return {'STALE'} end
-  if ARGV[9] ~= '1' and purse < 0 then return {'DECLINE', '51'} end
+  if not offline and purse < 0 then return {'DECLINE', '51'} end
 end
-if ARGV[9] ~= '1' then
+if not offline then
   if purseDebit > 0 and purse < 0 then return {'DECLINE', '51'} end
   if purse < purseDebit then return {'DECLINE', '51'} end
 end
