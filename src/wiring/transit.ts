@@ -7,6 +7,7 @@ import { FarePolicies } from '../app/transit-policies.js';
 import { TransitStore } from '../adapters/postgres/transit-store.js';
 import { PgCardSource } from '../adapters/postgres/cards.js';
 import { transitRoutes } from '../adapters/http/routes/transit.js';
+import { terminalReportRoutes } from '../adapters/http/routes/terminal-reports.js';
 import { parsePolicy } from '../domain/fare/index.js';
 import { maskCardNo } from '../domain/card-number.js';
 
@@ -54,6 +55,7 @@ export const transitArea: Area = {
     registerTransit(system, transit);
     clearDebtAfterTopups(system, transit);
     await system.http.register(transitRoutes, { transit });
+    await system.http.register(terminalReportRoutes, { pool: system.pool });
     system.onStart.push(() => policies.start({ version: String(system.policy.version), effectiveFrom: String(system.policy.effectiveFrom), body: system.policy }));
   },
 };

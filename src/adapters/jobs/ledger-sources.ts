@@ -164,7 +164,8 @@ SELECT * FROM (
   SELECT coalesce(l.terminal_id, r.terminal_id) AS terminal_id, coalesce(l.reference, r.reference) AS reference,
          coalesce(l.amount, 0)::bigint AS ledger_amount, coalesce(r.amount, 0)::bigint AS reported_amount
     FROM ledger l FULL JOIN reported r ON r.terminal_id = l.terminal_id AND r.reference = l.reference
-   WHERE coalesce(l.amount, 0) <> coalesce(r.amount, 0)) d
+   -- a reported reference the ledger does not know is missing even at 0 (a bare tap id of no ride)
+   WHERE coalesce(l.amount, 0) <> coalesce(r.amount, 0) OR l.reference IS NULL) d
  ORDER BY terminal_id COLLATE "C", reference COLLATE "C"`;
 
 interface TerminalDayRow {
