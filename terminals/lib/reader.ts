@@ -138,7 +138,10 @@ export class Reader {
       const batch = this.queue.peek(uploadTapsMax);
       let answer;
       try {
-        answer = await this.client.postBatch(batch.map((t) => ({ ...t })));
+        answer = await this.client.postBatch(
+          batch.map((t) => ({ ...t })),
+          this.hotlist.currentVersion,
+        );
       } catch (error) {
         if (!(error instanceof OfflineError)) throw error;
         this.setOnline(false);

@@ -20,7 +20,7 @@ afterAll(async () => {
   await sys.destroy();
 });
 
-const report = (t: RegisteredTerminal, body: unknown) => sys.http.inject({ method: 'POST', url: '/v1/terminals/daily-totals', headers: t.headers, payload: body });
+const report = (t: RegisteredTerminal, body: Record<string, unknown>) => sys.http.inject({ method: 'POST', url: '/v1/terminals/daily-totals', headers: t.headers, payload: body });
 
 describe('POST /v1/terminals/daily-totals and reconcile-terminals', () => {
   it('names the missing, extra and wrong-amount taps of a validator; matches one that agrees; names a POS list’s missing payment', async () => {
