@@ -19,11 +19,6 @@ export interface GateCall {
   gate: GateDebit | GateCredit;
 }
 
-/** authorize.lua ARGV[9]: '0' online, '1' may overdraw (offline, corrections), '2' also whatever the card's status. */
-function debtArg(g: GateDebit): string {
-  return g.allowDebt ? (g.ignoreCardStatus ? '2' : '1') : '0';
-}
-
 export class CardGate {
   constructor(
     readonly redis: CardRedis,
@@ -140,6 +135,14 @@ export class CardGate {
   async forget(cardNo: string): Promise<void> {
     await this.redis.del(this.keys.cardState(cardNo), this.keys.cardFare(cardNo));
   }
+}
+
+/** authorize.lua's ARGV[9]: '0' no debt, '1' unbounded debt, 'cap:<fen>' debt down to −fen, '2' unbounded and whatever the card's status. */
+function debtArg(g: GateDebit): string {
+  if (!g.allowDebt) return '0';
+  // '2': also whatever the card's status (offline rides before a report; corrections), unbounded.
+  if (g.ignoreCardStatus) return '2';
+  return g.debtMaxFen === undefined ? '1' : `cap:${g.debtMaxFen}`;
 }
 
 function snapshotFields(s: CardSnapshot): string[] {
