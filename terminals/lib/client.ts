@@ -27,6 +27,10 @@ export class ReaderClient {
     return this.call('POST', '/v1/taps/batch', { taps, hotlistVersion });
   }
 
+  getBudgets(since: number): Promise<Answer> {
+    return this.call('GET', `/v1/offline-budgets?since=${since}`);
+  }
+
   getHotlist(since: number): Promise<Answer> {
     return this.call('GET', `/v1/hotlist?since=${since}`);
   }

@@ -8,6 +8,7 @@ export { emptyDayState, parseCardDayState } from './state.js';
 export type { CardDayState, OpenJourney } from './state.js';
 export { closeOpenJourney, cutoverExitMsMax, cutoverJourneyMsMax, rateDay, rateTap, tapBusinessDate } from './engine.js';
 export type { Charged, DayRating, Declined, FareCard, FareDeclineCode, MetroJourney, Tap, TapKind, TapResult } from './engine.js';
+export { offlineDebtLookbackDays, offlineRideMaxFen, offlineRides, offlineRidesMax } from './offline-budget.js';
 export { CsvError, parseCsv } from './csv.js';
 export { amountToFen, importGtfsFares } from './gtfs.js';
 export type { GtfsFiles } from './gtfs.js';
