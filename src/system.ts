@@ -98,7 +98,7 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
     authorizer,
     secrets,
     clock,
-    onCardStatus: (cardNo, status) => hotlist.record(cardNo, status !== 'active', status === 'active' ? 'cleared' : status),
+    onCardStatus: (cardNo, status) => hotlist.record(cardNo, status !== 'active', status === 'active' ? 'cleared' : status, clock.now()),
   });
   const pinCheck: PinCheck = async ({ terminalId, cardNo, pinBlockHex, pinHash }) => {
     const terminal = await registry.terminal(terminalId);

@@ -15,6 +15,7 @@ export interface ReaderConfig {
   stateDir: string;
   queueFile: string;
   hotlistFile: string;
+  budgetFile: string;
   replay: string | null;
   date: string | null;
   retryMs: number;
@@ -71,6 +72,7 @@ export function readerConfig(argv: string[], defaultTerminal: string): ReaderCon
     stateDir,
     queueFile: path.join(stateDir, `${terminalId}.queue.jsonl`),
     hotlistFile: path.join(stateDir, `${terminalId}.hotlist.json`),
+    budgetFile: path.join(stateDir, `${terminalId}.budget.json`),
     replay: flags.replay ?? null,
     date: flags.date ?? null,
     retryMs: positive('retry-ms', 1000),
