@@ -28,6 +28,7 @@ import { Secrets } from './platform/secrets.js';
 import { verifyPin } from './platform/secrets.js';
 import { pinFromEncryptedBlock } from './app/pin.js';
 import { areas } from './wiring/index.js';
+import { buildPki } from './wiring/pki.js';
 
 export interface System {
   config: Config;
@@ -115,6 +116,7 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
     pinCheck,
   });
   system.cards = new CardQueries(gate, registry, journal);
+  system.pki = buildPki(system) as System['pki'];
   system.http = await buildHttpApp({
     logger: log,
     adminToken: config.adminToken,
@@ -122,6 +124,8 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
     maxEventLoopDelayMs: config.eventLoopDelayMaxMs,
     terminals,
     registry,
+    tlsTerminalOf: (socket) => system.pki.gate.terminalOf(socket),
+    terminalTlsOnly: config.terminalTlsOnly,
     admin: system.admin,
     money: system.money,
     cards: system.cards,
