@@ -24,6 +24,11 @@ export class RedisKeys {
     return `${this.prefix}pending`;
   }
 
+  /** Pub/sub channel: the id of a terminal whose status changed (src/adapters/redis/terminal-events.ts). */
+  terminalEvents(): string {
+    return `${this.prefix}events:terminal-status`;
+  }
+
   /** Set when the cache holds state built from PostgreSQL; missing after a flush. */
   epoch(): string {
     return `${this.prefix}meta:epoch`;
@@ -33,8 +38,23 @@ export class RedisKeys {
     return `${this.prefix}hotlist:version`;
   }
 
+  /** String: a terminal's ISO key changes in the current rate-limit window (rekey-limit.ts). */
+  terminalRekeys(terminalId: string): string {
+    return `${this.prefix}iso:rekeys:{terminal:${terminalId}}`;
+  }
+
   counter(name: string): string {
     return `${this.prefix}stats:${name}`;
+  }
+
+  /** Sorted set: citizen-login attempts from one source address (login-address.lua). */
+  loginAddress(address: string): string {
+    return `${this.prefix}login:addr:${address}`;
+  }
+
+  /** Counter: failed citizen logins across all addresses in one minute (epoch minutes). */
+  loginFailureMinute(minute: number): string {
+    return `${this.prefix}login:fail:${minute}`;
   }
 
   /** For SCAN: every card key of this prefix. */
