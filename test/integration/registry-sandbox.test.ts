@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSystem, type TestSystem } from '../support/system.js';
 import { admin, issueCard, type RegisteredTerminal } from '../support/fixtures.js';
 import { at, bus, day, gate, tap } from './transit-helpers.js';
+import { fixedClock } from '../../src/platform/clock.js';
 
 let sys: TestSystem;
 let b2: RegisteredTerminal;
@@ -54,7 +55,8 @@ async function runJob(body: Record<string, unknown>): Promise<Record<string, unk
 }
 
 beforeAll(async () => {
-  sys = await createTestSystem();
+  // The evening of the day tapped: taps older than the offline window are refused.
+  sys = await createTestSystem({ clock: fixedClock(new Date(`${day}T23:00:00+08:00`)) });
   b2 = await bus(sys.http, 'B2');
   b906 = await bus(sys.http, 'B906');
   in108 = await gate(sys.http, 'L1-08');
@@ -81,7 +83,10 @@ beforeAll(async () => {
     [in108, cards.metroOnly.cardNo, '11:00', 'in'],
     [out205, cards.metroOnly.cardNo, '11:20', 'out'],
   ];
-  for (const [terminal, cardNo, hhmm, direction] of taps) expect(await tap(sys.http, terminal, cardNo, at(hhmm), direction ? { direction } : {})).toMatchObject({ approved: true });
+  for (const [terminal, cardNo, hhmm, direction] of taps) {
+    const answer = await tap(sys.http, terminal, cardNo, at(hhmm), direction ? { direction } : {});
+    expect(answer, `${hhmm} ${JSON.stringify(answer)}`).toMatchObject({ approved: true });
+  }
   // One rider lives in Jinshui (registry), the others are unknown to the registry.
   const person = await sys.http.inject({ method: 'POST', url: '/v1/registry/people', headers: admin, payload: { idType: 'passport', idNumber: 'P99887766', citizenId: String(cards.a.citizenId), fields: { name: 'Rider A', district: 'Jinshui' }, reason: 'test' } });
   expect(person.statusCode, person.body).toBe(201);
