@@ -119,6 +119,7 @@ export class RegistryService {
         { idType: req.idType, idHmac, idEnc: this.deps.secrets.encrypt(idNumber), idMasked: maskIdNumber(idNumber), citizenId },
         writes.map((w) => ({ field: w.field, value: this.codec.encode(w.field, w.value) })),
         ctx,
+        (id) => ({ at: ctx.at, departmentId: ctx.departmentId, action: 'create', personId: id, fields: Object.keys(req.fields), outcome: 'ok' }),
       );
     } catch (error) {
       // The citizen is linked to another person already (citizen_id is unique).
@@ -131,7 +132,6 @@ export class RegistryService {
       const person = await this.deps.population.person(existing);
       return { ok: true, value: { personId: String(existing), created: false, citizenId: person?.citizenId === null || !person ? null : String(person.citizenId) } };
     }
-    await audit('ok', personId);
     const person = (await this.deps.population.person(personId))!;
     await this.deps.afterChange?.(person, this.codec.decodeAll(person.fields), writes.map((w) => w.field));
     return { ok: true, value: { personId: String(personId), created: true, citizenId: citizenId === null ? null : String(citizenId) } };
@@ -153,12 +153,11 @@ export class RegistryService {
         if (!sameValue(before, w.value)) writes.push({ field: w.field, value: this.codec.encode(w.field, w.value) });
       }
       return writes;
-    });
+    }, (changed) => ({ at: ctx.at, departmentId: ctx.departmentId, action: 'write', personId, fields: changed, outcome: 'ok', detail: changed.length === fields.length ? null : `unchanged: ${fields.filter((f) => !changed.includes(f)).join(',')}` }));
     if (!done) {
       await this.audit({ departmentId: callerId(caller), action: 'write', personId, fields, outcome: 'not_found' });
       return { ok: false, status: 404, detail: `person ${personId} not found` };
     }
-    await this.audit({ departmentId: callerId(caller), action: 'write', personId, fields: done.changed, outcome: 'ok', detail: done.changed.length === fields.length ? null : `unchanged: ${fields.filter((f) => !done.changed.includes(f)).join(',')}` });
     if (done.changed.length > 0) await this.deps.afterChange?.(done.person, this.codec.decodeAll(done.person.fields), done.changed);
     return { ok: true, value: { personId: String(personId), changed: done.changed } };
   }

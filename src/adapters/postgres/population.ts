@@ -123,6 +123,7 @@ export class PgPopulation {
     p: { idType: PersonRow['idType']; idHmac: Buffer; idEnc: Buffer; idMasked: string; citizenId: bigint | null },
     fields: readonly FieldWrite[],
     ctx: ChangeContext,
+    audit: (personId: bigint) => AuditEntry,
   ): Promise<bigint | null> {
     return withTransaction(this.pool, async (client) => {
       const r = await client.query<{ person_id: bigint }>(
@@ -133,6 +134,7 @@ export class PgPopulation {
       const personId = r.rows[0]?.person_id;
       if (personId === undefined) return null;
       await writeFields(client, personId, fields.map((f) => ({ ...f, old: null })), ctx);
+      await insertAudit(client, audit(personId));
       return personId;
     });
   }
@@ -161,6 +163,7 @@ export class PgPopulation {
     personId: bigint,
     ctx: ChangeContext,
     decide: (current: Map<string, unknown>) => FieldWrite[],
+    audit: (changed: string[]) => AuditEntry,
   ): Promise<{ person: PersonRow; changed: string[] } | null> {
     return withTransaction(this.pool, async (client) => {
       const locked = await client.query(`SELECT 1 FROM people WHERE person_id = $1 FOR UPDATE`, [personId]);
@@ -170,7 +173,10 @@ export class PgPopulation {
       const writes = decide(person.fields);
       await writeFields(client, personId, writes.map((w) => ({ ...w, old: person.fields.get(w.field) ?? null })), ctx);
       for (const w of writes) person.fields.set(w.field, w.value);
-      return { person, changed: writes.map((w) => w.field) };
+      const changed = writes.map((w) => w.field);
+      // The audit row commits with the change, or neither does.
+      await insertAudit(client, audit(changed));
+      return { person, changed };
     });
   }
 
@@ -189,10 +195,7 @@ export class PgPopulation {
   }
 
   async audit(entry: AuditEntry): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO registry_audit (at, department_id, action, person_id, fields, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [entry.at, entry.departmentId, entry.action, entry.personId, entry.fields, entry.outcome, entry.detail ?? null],
-    );
+    await insertAudit(this.pool, entry);
   }
 
   async auditLog(filter: { personId?: bigint; departmentId?: string; afterId: bigint; limit: number }): Promise<(AuditEntry & { auditId: bigint })[]> {
@@ -252,6 +255,13 @@ function changeOf(row: ChangeDbRow): StoredChange {
     sourceDocument: row.source_document,
     changedAt: row.changed_at,
   };
+}
+
+async function insertAudit(client: PoolClient | Pool, entry: AuditEntry): Promise<void> {
+  await client.query(
+    `INSERT INTO registry_audit (at, department_id, action, person_id, fields, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [entry.at, entry.departmentId, entry.action, entry.personId, entry.fields, entry.outcome, entry.detail ?? null],
+  );
 }
 
 async function writeFields(client: PoolClient, personId: bigint, writes: readonly (FieldWrite & { old: unknown })[], ctx: ChangeContext): Promise<void> {
