@@ -158,7 +158,9 @@ export class RegistryService {
       await this.audit({ departmentId: callerId(caller), action: 'write', personId, fields, outcome: 'not_found' });
       return { ok: false, status: 404, detail: `person ${personId} not found` };
     }
-    if (done.changed.length > 0) await this.deps.afterChange?.(done.person, this.codec.decodeAll(done.person.fields), done.changed);
+    // Also for values that were already there: the card effects are idempotent, and a retry after
+    // a failure of the effects (the change itself committed) must still apply them.
+    await this.deps.afterChange?.(done.person, this.codec.decodeAll(done.person.fields), fields);
     return { ok: true, value: { personId: String(personId), changed: done.changed } };
   }
 
