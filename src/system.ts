@@ -27,6 +27,7 @@ import { systemClock, type Clock } from './platform/clock.js';
 import { Secrets } from './platform/secrets.js';
 import { verifyPin } from './platform/secrets.js';
 import { pinFromEncryptedBlock } from './app/pin.js';
+import { PgPinGuard } from './adapters/postgres/pin-guard.js';
 import { areas } from './wiring/index.js';
 
 export interface System {
@@ -113,6 +114,7 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
     limits: parsePaymentLimits(policy.payments),
     topupAmountMaxFen: config.topupAmountMaxFen,
     pinCheck,
+    pins: new PgPinGuard(pool),
   });
   system.cards = new CardQueries(gate, registry, journal);
   system.http = await buildHttpApp({

@@ -8,6 +8,7 @@ import { Code, type ResponseCode } from '../domain/codes.js';
 import { isValidCardNo } from '../domain/card-number.js';
 import { businessDateOf } from '../domain/business-day.js';
 import { pinTriesMax, type PaymentLimits } from '../domain/payment-policy.js';
+import type { PinGuard } from './pin.js';
 import { terminalMay, terminalMayTopup, type TopupChannel } from '../domain/permissions.js';
 import type { Clock } from '../platform/clock.js';
 import { requestHash } from '../platform/hash.js';
@@ -26,6 +27,7 @@ export interface MoneyDeps {
   limits: PaymentLimits;
   topupAmountMaxFen: bigint;
   pinCheck: PinCheck;
+  pins: PinGuard;
 }
 
 export function transactionId(transferIds: bigint[]): string {
@@ -41,8 +43,6 @@ const declined = (code: ResponseCode): Decline => ({ kind: 'declined', code });
 
 export class MoneyService {
   private readonly perPayment = new KeyedMutex();
-  /** PIN checks of one card run one at a time, so parallel guesses cannot share one try count. */
-  private readonly perCardPin = new KeyedMutex();
 
   constructor(private readonly deps: MoneyDeps) {}
 
@@ -88,26 +88,45 @@ export class MoneyService {
       // A replay answers the first result without a second PIN check (which would count a try).
       const known = await this.deps.authorizer.decided(cmd);
       if (known) return known;
-      const pin = await this.perCardPin.run(req.cardNo, () => this.checkPin(t, req.cardNo, req.pinBlock));
+      const pin = await this.checkPin(t, req.cardNo, req.pinBlock);
       if (pin) return pin;
     }
     return this.deps.authorizer.execute(cmd);
   }
 
+  /**
+   * The PIN of a payment above noPinMax. The try is reserved in PostgreSQL before the block is
+   * verified (PinGuard), so parallel guesses in any number of processes cannot share one count.
+   */
   private async checkPin(t: TerminalContext, cardNo: string, pinBlock: string | undefined): Promise<Decline | null> {
+    const pins = this.deps.pins;
+    // A terminal that sent wrong PINs for too many cards is refused PIN transactions until cleared.
+    if (await pins.terminalBlocked(t.terminalId)) return declined(Code.securityViolation);
     const card = await this.deps.registry.card(cardNo);
     if (!card) return declined(Code.invalidCard);
-    if (card.pinFailures >= pinTriesMax) return declined(Code.pinTriesExceeded);
+    const now = this.deps.clock.now();
+    if (await pins.locked(cardNo, now)) return declined(Code.pinTriesExceeded);
     // No block (or no PIN on the card): nothing was tried, so no try is used up.
     if (!pinBlock || !card.pinHash) return declined(Code.incorrectPin);
+    const attempt = await pins.reserve(cardNo, now);
+    if (attempt === null) return declined(Code.pinTriesExceeded);
     const ok = await this.deps.pinCheck({ terminalId: t.terminalId, cardNo, pinBlockHex: pinBlock, pinHash: card.pinHash });
     if (ok) {
-      if (card.pinFailures > 0) await this.deps.registry.setPinState(cardNo, 0, null);
+      await pins.succeed(cardNo);
       return null;
     }
-    const failures = card.pinFailures + 1;
-    await this.deps.registry.setPinState(cardNo, failures, null);
-    return declined(failures >= pinTriesMax ? Code.pinTriesExceeded : Code.incorrectPin);
+    await pins.terminalFailed(t.terminalId, cardNo, now);
+    return declined(attempt >= pinTriesMax ? Code.pinTriesExceeded : Code.incorrectPin);
+  }
+
+  /** An operator ends a card's PIN lock (audited). False when the card is unknown. */
+  unlockPin(cardNo: string, operator: string): Promise<boolean> {
+    return this.deps.pins.unlockCard(cardNo, operator, this.deps.clock.now());
+  }
+
+  /** An operator lets a blocked terminal make PIN transactions again (audited). True when it was blocked. */
+  clearTerminalPin(terminalId: string, operator: string): Promise<boolean> {
+    return this.deps.pins.clearTerminal(terminalId, operator, this.deps.clock.now());
   }
 
   async reverse(t: TerminalContext, paymentId: string): Promise<MoneyOutcome> {

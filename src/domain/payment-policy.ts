@@ -6,7 +6,20 @@ export interface PaymentLimits {
   noPinMaxFen: bigint;
 }
 
+// Security limits of the money core (docs/security.md), all in one place.
+/** Wrong PIN tries at terminals before the card's PIN is locked (75). */
 export const pinTriesMax = 3;
+/** How long a PIN lock lasts, unless an operator unlocks it first. */
+export const pinLockMs = 24 * 3600_000;
+/** Distinct cards one terminal may send wrong PINs for within the window before it is blocked (63). */
+export const terminalPinCardsMax = 10;
+export const terminalPinWindowMs = 3600_000;
+/** How long a reversal waits for its payment that another request still has in flight. */
+export const reversalWaitMsMax = 5_000;
+/** How long the refundable-remainder reservation of a payment lives in Redis (rebuilt from the ledger after). */
+export const refundReserveTtlSeconds = 8 * 24 * 3600;
+/** How long a reversal that came before its payment is remembered (the payment is then declined 12). */
+export const earlyReversalTtlSeconds = 8 * 24 * 3600;
 
 export function parsePaymentLimits(json: unknown): PaymentLimits {
   const p = json as Record<string, unknown> | null;
