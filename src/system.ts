@@ -28,6 +28,7 @@ import { Secrets } from './platform/secrets.js';
 import { verifyPin } from './platform/secrets.js';
 import { pinFromEncryptedBlock } from './app/pin.js';
 import { PgPinGuard } from './adapters/postgres/pin-guard.js';
+import { RefundHolds } from './adapters/redis/refund-holds.js';
 import { areas } from './wiring/index.js';
 
 export interface System {
@@ -115,6 +116,7 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
     topupAmountMaxFen: config.topupAmountMaxFen,
     pinCheck,
     pins: new PgPinGuard(pool),
+    holds: new RefundHolds(redis, keys),
   });
   system.cards = new CardQueries(gate, registry, journal);
   system.http = await buildHttpApp({

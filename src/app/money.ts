@@ -12,7 +12,7 @@ import type { PinGuard } from './pin.js';
 import { terminalMay, terminalMayTopup, type TopupChannel } from '../domain/permissions.js';
 import type { Clock } from '../platform/clock.js';
 import { requestHash } from '../platform/hash.js';
-import { KeyedMutex } from '../platform/mutex.js';
+import type { RefundHolds } from '../adapters/redis/refund-holds.js';
 
 export type Decline = { kind: 'declined'; code: ResponseCode };
 
@@ -28,6 +28,7 @@ export interface MoneyDeps {
   topupAmountMaxFen: bigint;
   pinCheck: PinCheck;
   pins: PinGuard;
+  holds: RefundHolds;
 }
 
 export function transactionId(transferIds: bigint[]): string {
@@ -41,8 +42,17 @@ export function authCodeOf(transferId: bigint): string {
 
 const declined = (code: ResponseCode): Decline => ({ kind: 'declined', code });
 
+/**
+ * Whether a refund's or reversal's hold is given back: only when nothing can have moved. A 96 may
+ * hide a commit whose outcome is unknown, so its hold stays (it can only refuse; a retry with the
+ * same id reuses it) until the key is rebuilt from the ledger.
+ */
+function releasesHold(outcome: MoneyOutcome): boolean {
+  if (outcome.kind === 'conflict') return true;
+  return outcome.kind === 'declined' && outcome.code !== Code.systemMalfunction;
+}
+
 export class MoneyService {
-  private readonly perPayment = new KeyedMutex();
 
   constructor(private readonly deps: MoneyDeps) {}
 
@@ -131,56 +141,80 @@ export class MoneyService {
 
   async reverse(t: TerminalContext, paymentId: string): Promise<MoneyOutcome> {
     if (!terminalMay(t, 'reversal')) return declined(Code.notPermittedTerminal);
-    return this.perPayment.run(paymentId, async () => {
-      const original = await this.originalPayment(t, paymentId);
-      if (!original) return declined(Code.originalNotFound);
-      const done = await this.deps.journal.op('payment-reversal', paymentId);
-      const refunded = await this.deps.journal.refundedFen(paymentId);
-      const remaining = done.length > 0 ? done[0]!.amountFen : original.amountFen - refunded;
-      if (remaining <= 0n) return declined(Code.invalidTransaction);
-      const sameDay = original.businessDate === businessDateOf(this.deps.clock.now());
-      return this.deps.authorizer.execute({
-        opKind: 'payment-reversal',
-        opId: paymentId,
-        requestHash: requestHash({ paymentId, terminalMerchant: t.merchantId }),
-        cardNo: original.cardNo!,
-        terminalId: t.terminalId,
-        businessDate: done[0]?.businessDate ?? businessDateOf(this.deps.clock.now()),
-        // Gives back what the reversal returns, as the card's snapshot counts it (payments minus reversals).
-        gate: { type: 'credit', purseFen: remaining, medicalFen: 0n, dailyGiveBackFen: sameDay ? remaining : 0n, requireActive: false },
-        legs: [{ debit: { kind: 'payable', ownerId: original.creditOwner }, credit: { kind: 'purse', ownerId: original.cardNo! }, amountFen: remaining }],
-        detail: { paymentId, merchantId: original.creditOwner, amount: remaining.toString() },
-        reply: (_ids, purse) => ({ balance: purse.toString() }),
-      });
+    const original = await this.originalPayment(t, paymentId);
+    if (!original) return declined(Code.originalNotFound);
+    const cardNo = original.cardNo!;
+    const done = await this.deps.journal.op('payment-reversal', paymentId);
+    let amount: bigint;
+    let fresh = false;
+    if (done.length > 0) {
+      amount = done[0]!.amountFen; // a replay: the amount it reversed
+    } else {
+      // What is left of the payment is held in Redis for this reversal before it is committed, so
+      // that a refund in another process cannot take the same money.
+      const hold = await this.deps.holds.reversal({ cardNo, paymentId, paymentFen: original.amountFen, ledgerRefundedFen: await this.deps.journal.refundedFen(paymentId), ledgerReversedFen: 0n });
+      if (hold.kind !== 'held') return declined(Code.invalidTransaction);
+      amount = hold.amountFen;
+      fresh = hold.fresh;
+    }
+    const sameDay = original.businessDate === businessDateOf(this.deps.clock.now());
+    const outcome = await this.deps.authorizer.execute({
+      opKind: 'payment-reversal',
+      opId: paymentId,
+      requestHash: requestHash({ paymentId, terminalMerchant: t.merchantId }),
+      cardNo,
+      terminalId: t.terminalId,
+      businessDate: done[0]?.businessDate ?? businessDateOf(this.deps.clock.now()),
+      // Gives back what the reversal returns, as the card's snapshot counts it (payments minus reversals).
+      gate: { type: 'credit', purseFen: amount, medicalFen: 0n, dailyGiveBackFen: sameDay ? amount : 0n, requireActive: false },
+      legs: [{ debit: { kind: 'payable', ownerId: original.creditOwner }, credit: { kind: 'purse', ownerId: cardNo }, amountFen: amount }],
+      detail: { paymentId, merchantId: original.creditOwner, amount: amount.toString() },
+      reply: (_ids, purse) => ({ balance: purse.toString() }),
     });
+    if (fresh && releasesHold(outcome)) await this.deps.holds.releaseReversal(cardNo, paymentId);
+    return outcome;
   }
 
   async refund(t: TerminalContext, req: { refundId: string; paymentId: string; amount: bigint }): Promise<MoneyOutcome> {
     if (!terminalMay(t, 'refund')) return declined(Code.notPermittedTerminal);
     if (req.amount <= 0n) return declined(Code.invalidAmount);
-    return this.perPayment.run(req.paymentId, async () => {
-      const original = await this.originalPayment(t, req.paymentId);
-      if (!original) return declined(Code.originalNotFound);
-      const already = await this.deps.journal.op('refund', req.refundId);
-      if (already.length === 0) {
-        // New refund: it must fit in what is left of the payment, and the payment not be reversed.
-        if ((await this.deps.journal.op('payment-reversal', req.paymentId)).length > 0) return declined(Code.invalidTransaction);
-        const refunded = await this.deps.journal.refundedFen(req.paymentId);
-        if (refunded + req.amount > original.amountFen) return declined(Code.invalidAmount);
-      }
-      return this.deps.authorizer.execute({
-        opKind: 'refund',
-        opId: req.refundId,
-        requestHash: requestHash({ paymentId: req.paymentId, amount: req.amount, terminalMerchant: t.merchantId }),
-        cardNo: original.cardNo!,
-        terminalId: t.terminalId,
-        businessDate: already[0]?.businessDate ?? businessDateOf(this.deps.clock.now()),
-        gate: { type: 'credit', purseFen: req.amount, medicalFen: 0n, dailyGiveBackFen: 0n, requireActive: false },
-        legs: [{ debit: { kind: 'payable', ownerId: original.creditOwner }, credit: { kind: 'purse', ownerId: original.cardNo! }, amountFen: req.amount }],
-        detail: { paymentId: req.paymentId, merchantId: original.creditOwner, amount: req.amount.toString() },
-        reply: (ids, purse) => ({ transactionId: transactionId(ids), balance: purse.toString() }),
+    const original = await this.originalPayment(t, req.paymentId);
+    if (!original) return declined(Code.originalNotFound);
+    const cardNo = original.cardNo!;
+    const already = await this.deps.journal.op('refund', req.refundId);
+    let fresh = false;
+    if (already.length === 0) {
+      // New refund: it must fit in what is left of the payment, and the payment not be reversed.
+      // The hold is taken atomically in Redis (refund-reserve.lua), shared by every process.
+      const reversed = await this.deps.journal.op('payment-reversal', req.paymentId);
+      if (reversed.length > 0) return declined(Code.invalidTransaction);
+      const hold = await this.deps.holds.refund({
+        cardNo,
+        paymentId: req.paymentId,
+        refundId: req.refundId,
+        amountFen: req.amount,
+        paymentFen: original.amountFen,
+        ledgerRefundedFen: await this.deps.journal.refundedFen(req.paymentId),
+        ledgerReversedFen: 0n,
       });
+      if (hold.kind === 'reversed') return declined(Code.invalidTransaction);
+      if (hold.kind !== 'held') return declined(Code.invalidAmount);
+      fresh = hold.fresh;
+    }
+    const outcome = await this.deps.authorizer.execute({
+      opKind: 'refund',
+      opId: req.refundId,
+      requestHash: requestHash({ paymentId: req.paymentId, amount: req.amount, terminalMerchant: t.merchantId }),
+      cardNo,
+      terminalId: t.terminalId,
+      businessDate: already[0]?.businessDate ?? businessDateOf(this.deps.clock.now()),
+      gate: { type: 'credit', purseFen: req.amount, medicalFen: 0n, dailyGiveBackFen: 0n, requireActive: false },
+      legs: [{ debit: { kind: 'payable', ownerId: original.creditOwner }, credit: { kind: 'purse', ownerId: cardNo }, amountFen: req.amount }],
+      detail: { paymentId: req.paymentId, merchantId: original.creditOwner, amount: req.amount.toString() },
+      reply: (ids, purse) => ({ transactionId: transactionId(ids), balance: purse.toString() }),
     });
+    if (fresh && releasesHold(outcome)) await this.deps.holds.releaseRefund(cardNo, req.paymentId, req.refundId);
+    return outcome;
   }
 
   /** The committed payment, only when it was made at this terminal's merchant. */

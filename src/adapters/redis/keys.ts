@@ -14,6 +14,11 @@ export class RedisKeys {
     return `${this.prefix}{card:${cardNo}}:op:${opKind}:${opId}`;
   }
 
+  /** Hash: a payment's refundable remainder held by its refunds and reversal (refund-reserve.lua). */
+  cardRefunds(cardNo: string, paymentId: string): string {
+    return `${this.prefix}{card:${cardNo}}:refunds:${paymentId}`;
+  }
+
   /** String: the card's transit day state (fare engine), JSON with a version. */
   cardFare(cardNo: string): string {
     return `${this.prefix}{card:${cardNo}}:fare`;
