@@ -29,6 +29,7 @@ import { verifyPin } from './platform/secrets.js';
 import { pinFromEncryptedBlock } from './app/pin.js';
 import { PgPinGuard } from './adapters/postgres/pin-guard.js';
 import { RefundHolds } from './adapters/redis/refund-holds.js';
+import { PaymentRace } from './adapters/redis/payment-race.js';
 import { areas } from './wiring/index.js';
 
 export interface System {
@@ -117,6 +118,7 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
     pinCheck,
     pins: new PgPinGuard(pool),
     holds: new RefundHolds(redis, keys),
+    race: new PaymentRace(redis, keys),
   });
   system.cards = new CardQueries(gate, registry, journal);
   system.http = await buildHttpApp({

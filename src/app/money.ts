@@ -2,17 +2,18 @@
 // and refunds (DESIGN §5). Each is idempotent by its client id through the Authorizer.
 import type { Authorizer, MoneyCommand, MoneyOutcome } from './authorizer.js';
 import type { TerminalContext } from './terminal.js';
-import type { Journal } from '../adapters/postgres/journal.js';
+import type { Journal, TransferView } from '../adapters/postgres/journal.js';
 import type { Registry } from '../adapters/postgres/registry.js';
 import { Code, type ResponseCode } from '../domain/codes.js';
 import { isValidCardNo } from '../domain/card-number.js';
 import { businessDateOf } from '../domain/business-day.js';
-import { pinTriesMax, type PaymentLimits } from '../domain/payment-policy.js';
+import { pinTriesMax, reversalWaitMsMax, type PaymentLimits } from '../domain/payment-policy.js';
 import type { PinGuard } from './pin.js';
 import { terminalMay, terminalMayTopup, type TopupChannel } from '../domain/permissions.js';
 import type { Clock } from '../platform/clock.js';
 import { requestHash } from '../platform/hash.js';
 import type { RefundHolds } from '../adapters/redis/refund-holds.js';
+import type { PaymentRace } from '../adapters/redis/payment-race.js';
 
 export type Decline = { kind: 'declined'; code: ResponseCode };
 
@@ -29,6 +30,7 @@ export interface MoneyDeps {
   pinCheck: PinCheck;
   pins: PinGuard;
   holds: RefundHolds;
+  race: PaymentRace;
 }
 
 export function transactionId(transferIds: bigint[]): string {
@@ -41,6 +43,9 @@ export function authCodeOf(transferId: bigint): string {
 }
 
 const declined = (code: ResponseCode): Decline => ({ kind: 'declined', code });
+
+/** How often a reversal looks again for its payment in flight. */
+const reversalPollMs = 10;
 
 /**
  * Whether a refund's or reversal's hold is given back: only when nothing can have moved. A 96 may
@@ -101,6 +106,8 @@ export class MoneyService {
       const pin = await this.checkPin(t, req.cardNo, req.pinBlock);
       if (pin) return pin;
     }
+    // Its reversal came first (in any process): the terminal has given up on it, so it must not take money now.
+    if (!(await this.deps.race.paymentMayGo(t.merchantId, req.paymentId, req.cardNo))) return declined(Code.invalidTransaction);
     return this.deps.authorizer.execute(cmd);
   }
 
@@ -141,7 +148,8 @@ export class MoneyService {
 
   async reverse(t: TerminalContext, paymentId: string): Promise<MoneyOutcome> {
     if (!terminalMay(t, 'reversal')) return declined(Code.notPermittedTerminal);
-    const original = await this.originalPayment(t, paymentId);
+    const original = (await this.originalPayment(t, paymentId)) ?? (await this.racingPayment(t, paymentId));
+    if (original === 'timeout') return declined(Code.systemMalfunction);
     if (!original) return declined(Code.originalNotFound);
     const cardNo = original.cardNo!;
     const done = await this.deps.journal.op('payment-reversal', paymentId);
@@ -215,6 +223,26 @@ export class MoneyService {
     });
     if (fresh && releasesHold(outcome)) await this.deps.holds.releaseRefund(cardNo, req.paymentId, req.refundId);
     return outcome;
+  }
+
+  /**
+   * A reversal that found no committed payment. If it came first it is remembered (answer 25) and
+   * the payment, when it arrives, is declined 12. If the payment is in flight (in any process), the
+   * reversal waits for it and then reverses it at once (answer 00); a declined payment moved
+   * nothing (25). 'timeout': the payment is still undecided after reversalWaitMsMax (96: retry).
+   */
+  private async racingPayment(t: TerminalContext, paymentId: string): Promise<TransferView | null | 'timeout'> {
+    if (!t.merchantId) return null;
+    const claim = await this.deps.race.reversalFirst(t.merchantId, paymentId);
+    if (claim.kind === 'remembered') return null;
+    const deadline = Date.now() + reversalWaitMsMax;
+    while (Date.now() < deadline) {
+      const original = await this.originalPayment(t, paymentId);
+      if (original) return original;
+      if (await this.deps.race.paymentDeclined(claim.cardNo, paymentId)) return null;
+      await new Promise((resolve) => setTimeout(resolve, reversalPollMs));
+    }
+    return (await this.originalPayment(t, paymentId)) ?? 'timeout';
   }
 
   /** The committed payment, only when it was made at this terminal's merchant. */

@@ -42,7 +42,8 @@ async function expectBalanced(): Promise<void> {
 }
 
 beforeAll(async () => {
-  group = await startServers(2);
+  // Commits wait for their batch a while, so that a payment is still in flight when its reversal comes.
+  group = await startServers(2, { LEDGER_BATCH_WAIT_MS: '150' });
   [a, b] = group.servers as [ServerProcess, ServerProcess];
   pool = new pg.Pool({ connectionString: urlFor(group.dbName), max: 2 });
   const t = await call(a, '/v1/admin/terminals', { terminalId: 'POS2PROC', kind: 'pos', merchantId: 'M0000000000001' });
@@ -108,6 +109,21 @@ describe('two API processes on one database and Redis', () => {
     const row = await pool.query(`SELECT pin_failures FROM cards WHERE card_no = $1`, [cardNo]);
     expect(row.rows[0].pin_failures).toBe(pinTriesMax);
     expect(await purse(cardNo)).toBe(100_000);
+    await expectBalanced();
+  }, 60_000);
+
+  it('a reversal at one process while its payment is in flight at the other: reversed at once; an early one blocks the payment', async () => {
+    const cardNo = await issueCard(5000);
+    const paymentId = id('race');
+    const payment = call(a, '/v1/payments', { paymentId, cardNo, amount: 1200 }, posHeaders());
+    await new Promise((r) => setTimeout(r, 50));
+    const reversal = await call(b, `/v1/payments/${paymentId}/reverse`, {}, posHeaders());
+    expect((await payment).json.code).toBe('00');
+    expect(reversal.json).toEqual({ approved: true, code: '00', balance: 5000 });
+    const early = id('early');
+    expect((await call(b, `/v1/payments/${early}/reverse`, {}, posHeaders())).json).toEqual({ approved: false, code: '25' });
+    expect((await call(a, '/v1/payments', { paymentId: early, cardNo, amount: 1200 }, posHeaders())).json).toEqual({ approved: false, code: '12' });
+    expect(await purse(cardNo)).toBe(5000);
     await expectBalanced();
   }, 60_000);
 });

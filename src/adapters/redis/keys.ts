@@ -19,6 +19,14 @@ export class RedisKeys {
     return `${this.prefix}{card:${cardNo}}:refunds:${paymentId}`;
   }
 
+  /**
+   * String: who came first, a payment or its reversal (payment-race.lua). A reversal names only
+   * the payment id, not the card, so this key has its own hash tag (one key per script: Cluster-safe).
+   */
+  paymentRace(merchantId: string, paymentId: string): string {
+    return `${this.prefix}{payment:${merchantId}:${paymentId}}:race`;
+  }
+
   /** String: the card's transit day state (fare engine), JSON with a version. */
   cardFare(cardNo: string): string {
     return `${this.prefix}{card:${cardNo}}:fare`;
