@@ -30,3 +30,7 @@ export function parsePaymentLimits(json: unknown): PaymentLimits {
   };
   return { perTransactionMaxFen: read('perTransactionMax'), dailyMaxFen: read('dailyMax'), noPinMaxFen: read('noPinMax') };
 }
+/** A citizen's medical settlement holds the citizen's lease at most this long (it takes milliseconds; a crashed holder's lease ends). */
+export const medicalLeaseMs = 15_000;
+/** How long a settlement waits for the citizen's lease before answering 96 (retry). */
+export const medicalLeaseWaitMsMax = 5_000;

@@ -126,4 +126,29 @@ describe('two API processes on one database and Redis', () => {
     expect(await purse(cardNo)).toBe(5000);
     await expectBalanced();
   }, 60_000);
+
+  it("two medical settlements of one citizen, one at each process, split as if one after the other", async () => {
+    const hospital = await call(a, '/v1/admin/terminals', { terminalId: 'HSP2PROC', kind: 'pos', merchantId: 'M0000000000101' });
+    expect(hospital.status).toBe(201);
+    const headers = { authorization: `Bearer ${String(hospital.json.apiKey)}` };
+    const bill = [{ code: 'W1', amount: 100_000, eligible: true }];
+    const insuredCard = async () => {
+      const cardNo = await issueCard(1000);
+      expect((await call(a, `/v1/admin/medical-accounts/${cardNo}/credit`, { creditId: id('mc'), amount: 300_000 })).status).toBe(200);
+      return cardNo;
+    };
+    // The oracle: the same two claims one after the other, at one process.
+    const oracleCard = await insuredCard();
+    const oracle = [];
+    for (let i = 0; i < 2; i++) oracle.push((await call(a, '/v1/medical/settle', { claimId: id('oc'), cardNo: oracleCard, items: bill }, headers)).json);
+    const cardNo = await insuredCard();
+    const raced = await Promise.all([
+      call(a, '/v1/medical/settle', { claimId: id('mc'), cardNo, items: bill }, headers),
+      call(b, '/v1/medical/settle', { claimId: id('mc'), cardNo, items: bill }, headers),
+    ]);
+    const sum = (answers: Record<string, unknown>[], field: string) => answers.reduce((n, x) => n + Number(x[field]), 0);
+    expect(raced.every((x) => x.json.approved === true)).toBe(true);
+    for (const field of ['fund', 'personal', 'purse', 'cash']) expect(sum(raced.map((x) => x.json), field)).toBe(sum(oracle, field));
+    await expectBalanced();
+  }, 60_000);
 });

@@ -27,6 +27,11 @@ export class RedisKeys {
     return `${this.prefix}{payment:${merchantId}:${paymentId}}:race`;
   }
 
+  /** String: the lease that makes a citizen's medical settlements run one at a time across processes. */
+  citizenMedicalLease(citizenId: string): string {
+    return `${this.prefix}{citizen:${citizenId}}:medical-lease`;
+  }
+
   /** String: the card's transit day state (fare engine), JSON with a version. */
   cardFare(cardNo: string): string {
     return `${this.prefix}{card:${cardNo}}:fare`;
