@@ -20,6 +20,11 @@ export const reversalWaitMsMax = 5_000;
 export const refundReserveTtlSeconds = 8 * 24 * 3600;
 /** How long a reversal that came before its payment is remembered (the payment is then declined 12). */
 export const earlyReversalTtlSeconds = 8 * 24 * 3600;
+/**
+ * How long a payment's "I am going ahead" mark lives: only while it may be in flight (a later
+ * reversal finds it committed in the ledger). Short, because every payment writes one.
+ */
+export const paymentRaceTtlSeconds = 120;
 
 export function parsePaymentLimits(json: unknown): PaymentLimits {
   const p = json as Record<string, unknown> | null;

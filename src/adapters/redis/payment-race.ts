@@ -2,7 +2,7 @@
 // that finds no payment is remembered, and the payment arriving after it is declined (12).
 import { loadLua, type CardRedis } from './client.js';
 import type { RedisKeys } from './keys.js';
-import { earlyReversalTtlSeconds } from '../../domain/payment-policy.js';
+import { earlyReversalTtlSeconds, paymentRaceTtlSeconds } from '../../domain/payment-policy.js';
 
 export type ReversalClaim = { kind: 'remembered' } | { kind: 'payment-started'; cardNo: string };
 
@@ -22,7 +22,7 @@ export class PaymentRace {
 
   /** Before a payment moves money: false when its reversal came first (the payment must be declined). */
   async paymentMayGo(merchantId: string, paymentId: string, cardNo: string): Promise<boolean> {
-    const first = await this.claimCmd(this.keys.paymentRace(merchantId, paymentId), `p:${cardNo}`, earlyReversalTtlSeconds);
+    const first = await this.claimCmd(this.keys.paymentRace(merchantId, paymentId), `p:${cardNo}`, paymentRaceTtlSeconds);
     return first !== 'r';
   }
 
