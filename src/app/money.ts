@@ -107,7 +107,7 @@ export class MoneyService {
       if (pin) return pin;
     }
     // Its reversal came first (in any process): the terminal has given up on it, so it must not take money now.
-    if (!(await this.deps.race.paymentMayGo(t.merchantId, req.paymentId, req.cardNo))) return declined(Code.invalidTransaction);
+    if (!(await this.deps.race.paymentMayGo(t.terminalId, req.paymentId, req.cardNo))) return declined(Code.invalidTransaction);
     return this.deps.authorizer.execute(cmd);
   }
 
@@ -232,8 +232,7 @@ export class MoneyService {
    * nothing (25). 'timeout': the payment is still undecided after reversalWaitMsMax (96: retry).
    */
   private async racingPayment(t: TerminalContext, paymentId: string): Promise<TransferView | null | 'timeout'> {
-    if (!t.merchantId) return null;
-    const claim = await this.deps.race.reversalFirst(t.merchantId, paymentId);
+    const claim = await this.deps.race.reversalFirst(t.terminalId, paymentId);
     if (claim.kind === 'remembered') return null;
     const deadline = Date.now() + reversalWaitMsMax;
     while (Date.now() < deadline) {

@@ -62,4 +62,14 @@ describe('a reversal racing its payment over HTTP', () => {
     expect((await reversal).json()).toEqual({ approved: false, code: '25' });
     expect(await purseOf(sys.pool, cardNo)).toBe(100);
   });
+
+  it('a reversal from another terminal cannot block a payment by its id', async () => {
+    const { cardNo } = await issueCard(sys.http, { balance: 5000 });
+    const other = await retailPos(sys.http);
+    const paymentId = id('squat');
+    const squat = await sys.http.inject({ method: 'POST', url: `/v1/payments/${paymentId}/reverse`, headers: other.headers, payload: {} });
+    expect(squat.json()).toEqual({ approved: false, code: '25' });
+    expect((await payVia(sys.http, pos, { paymentId, cardNo, amount: 700 })).json()).toMatchObject({ approved: true, code: '00', balance: 4300 });
+    await expectBalanced(sys.http);
+  });
 });

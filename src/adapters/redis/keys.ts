@@ -23,8 +23,8 @@ export class RedisKeys {
    * String: who came first, a payment or its reversal (payment-race.lua). A reversal names only
    * the payment id, not the card, so this key has its own hash tag (one key per script: Cluster-safe).
    */
-  paymentRace(merchantId: string, paymentId: string): string {
-    return `${this.prefix}{payment:${merchantId}:${paymentId}}:race`;
+  paymentRace(terminalId: string, paymentId: string): string {
+    return `${this.prefix}{payment:${terminalId}:${paymentId}}:race`;
   }
 
   /** String: the lease that makes a citizen's medical settlements run one at a time across processes. */

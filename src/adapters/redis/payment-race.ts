@@ -1,5 +1,6 @@
 // Who came first, a payment or its reversal, shared by every process through Redis: a reversal
-// that finds no payment is remembered, and the payment arriving after it is declined (12).
+// that finds no payment is remembered, and the payment arriving after it is declined (12). Scoped
+// to the terminal (DESIGN §11), so that another terminal cannot block a payment by its id.
 import { loadLua, type CardRedis } from './client.js';
 import type { RedisKeys } from './keys.js';
 import { earlyReversalTtlSeconds, paymentRaceTtlSeconds } from '../../domain/payment-policy.js';
@@ -21,14 +22,14 @@ export class PaymentRace {
   }
 
   /** Before a payment moves money: false when its reversal came first (the payment must be declined). */
-  async paymentMayGo(merchantId: string, paymentId: string, cardNo: string): Promise<boolean> {
-    const first = await this.claimCmd(this.keys.paymentRace(merchantId, paymentId), `p:${cardNo}`, paymentRaceTtlSeconds);
+  async paymentMayGo(terminalId: string, paymentId: string, cardNo: string): Promise<boolean> {
+    const first = await this.claimCmd(this.keys.paymentRace(terminalId, paymentId), `p:${cardNo}`, paymentRaceTtlSeconds);
     return first !== 'r';
   }
 
   /** A reversal that found no committed payment: remembered if it came first, else the payment's card. */
-  async reversalFirst(merchantId: string, paymentId: string): Promise<ReversalClaim> {
-    const first = await this.claimCmd(this.keys.paymentRace(merchantId, paymentId), 'r', earlyReversalTtlSeconds);
+  async reversalFirst(terminalId: string, paymentId: string): Promise<ReversalClaim> {
+    const first = await this.claimCmd(this.keys.paymentRace(terminalId, paymentId), 'r', earlyReversalTtlSeconds);
     if (first === '' || first === 'r') return { kind: 'remembered' };
     return { kind: 'payment-started', cardNo: first.slice(2) };
   }

@@ -1,5 +1,5 @@
 -- payment-race: the first of a payment and its reversal to arrive claims the payment's race key.
--- KEYS[1] race key ({payment:<merchantId>:<paymentId>}:race)
+-- KEYS[1] race key ({payment:<terminalId>:<paymentId>}:race)
 -- ARGV[1] the claim: 'p:<cardNo>' (the payment is going ahead) or 'r' (a reversal came first)
 -- ARGV[2] ttl seconds
 -- returns '' when this call claimed the key, else the claim that was there first
