@@ -7,6 +7,10 @@ import { admin, issueCard, retailPos, type RegisteredTerminal } from '../support
 import { fixedClock } from '../../src/platform/clock.js';
 import { parsePaymentLimits, pinLockMs, pinTriesMax, terminalPinCardsMax } from '../../src/domain/payment-policy.js';
 import { expectBalanced, payVia, pinBlockFor, purseOf } from './security-support.js';
+import { IsoClient } from '../../terminals/pos/client.js';
+import { fieldText, type FieldValue } from '../../src/adapters/iso8583/codec.js';
+import { encryptPinBlock } from '../../src/adapters/iso8583/pinblock.js';
+import { amountField, merchantField, transmissionDateTime } from '../../src/adapters/iso8583/fields.js';
 
 const clock = fixedClock(new Date('2026-12-02T03:00:00Z'));
 let sys: TestSystem;
@@ -103,5 +107,49 @@ describe('a terminal spraying wrong PINs', () => {
     }
     const { cardNo } = await issueCard(sys.http, { balance: 50_000, pin });
     expect((await pay(t, cardNo, pin)).json().code).toBe('00');
+  });
+});
+
+describe('over ISO 8583 (TCP)', () => {
+  let stan = 300;
+  const f7 = transmissionDateTime(new Date());
+  async function purchase(client: IsoClient, t: RegisteredTerminal, cardNo: string, pinText: string): Promise<string> {
+    const fields = new Map<number, FieldValue>([
+      [2, cardNo],
+      [3, '000000'],
+      [4, amountField(BigInt(amount))],
+      [7, f7],
+      [11, String(++stan).padStart(6, '0')],
+      [41, t.terminalId],
+      [42, merchantField('M0000000000001')],
+      [49, '156'],
+      [52, encryptPinBlock(pinText, cardNo, Buffer.from(t.tpk, 'hex'))],
+    ]);
+    return fieldText(await client.request({ mti: '0200', fields }, Buffer.from(t.mak, 'hex')), 39) ?? '';
+  }
+
+  it('a POS spraying wrong PINs gets 63; a card locked over ISO is unlocked by the operator', async () => {
+    const t = await retailPos(sys.http);
+    const client = await IsoClient.connect('127.0.0.1', (sys as unknown as { iso: { port: number } }).iso.port);
+    try {
+      const { cardNo: locked } = await issueCard(sys.http, { balance: 100_000, pin });
+      expect([await purchase(client, t, locked, '000001'), await purchase(client, t, locked, '000002'), await purchase(client, t, locked, '000003')]).toEqual(['55', '55', '75']);
+      expect(await purchase(client, t, locked, pin)).toBe('75');
+      expect((await sys.http.inject({ method: 'POST', url: `/v1/admin/cards/${locked}/pin-unlock`, headers: admin, payload: {} })).statusCode).toBe(200);
+      expect(await purchase(client, t, locked, pin)).toBe('00');
+      // The locked card was one; ten more make eleven cards with wrong PINs within the hour.
+      for (let i = 0; i < terminalPinCardsMax; i++) {
+        const { cardNo } = await issueCard(sys.http, { balance: 100_000, pin });
+        expect(await purchase(client, t, cardNo, '999999')).toBe('55');
+      }
+      const { cardNo } = await issueCard(sys.http, { balance: 100_000, pin });
+      expect(await purchase(client, t, cardNo, pin)).toBe('63');
+      expect(await purseOf(sys.pool, cardNo)).toBe(100_000);
+      await sys.ledger.drain();
+      expect(await purseOf(sys.pool, locked)).toBe(100_000 - amount);
+      await expectBalanced(sys.http);
+    } finally {
+      client.close();
+    }
   });
 });
