@@ -152,7 +152,7 @@ export class MoneyService {
     if (original === 'timeout') return declined(Code.systemMalfunction);
     if (!original) return declined(Code.originalNotFound);
     const cardNo = original.cardNo!;
-    const done = await this.deps.journal.op('payment-reversal', paymentId);
+    const done = await this.deps.journal.scopedOp('payment-reversal', t.terminalId, paymentId);
     let amount: bigint;
     let fresh = false;
     if (done.length > 0) {
@@ -160,7 +160,13 @@ export class MoneyService {
     } else {
       // What is left of the payment is held in Redis for this reversal before it is committed, so
       // that a refund in another process cannot take the same money.
-      const hold = await this.deps.holds.reversal({ cardNo, paymentId, paymentFen: original.amountFen, ledgerRefundedFen: await this.deps.journal.refundedFen(paymentId), ledgerReversedFen: 0n });
+      const hold = await this.deps.holds.reversal({
+        cardNo,
+        paymentId: `${t.terminalId}/${paymentId}`,
+        paymentFen: original.amountFen,
+        ledgerRefundedFen: await this.deps.journal.refundedFen(t.terminalId, paymentId),
+        ledgerReversedFen: 0n,
+      });
       if (hold.kind !== 'held') return declined(Code.invalidTransaction);
       amount = hold.amountFen;
       fresh = hold.fresh;
@@ -179,30 +185,35 @@ export class MoneyService {
       detail: { paymentId, merchantId: original.creditOwner, amount: amount.toString() },
       reply: (_ids, purse) => ({ balance: purse.toString() }),
     });
-    if (fresh && releasesHold(outcome)) await this.deps.holds.releaseReversal(cardNo, paymentId);
+    if (fresh && releasesHold(outcome)) await this.deps.holds.releaseReversal(cardNo, `${t.terminalId}/${paymentId}`);
     return outcome;
   }
 
-  async refund(t: TerminalContext, req: { refundId: string; paymentId: string; amount: bigint }): Promise<MoneyOutcome> {
+  /**
+   * A refund names a payment of this terminal, or (ISO refund by RRN) of `paymentTerminalId`,
+   * another terminal of the same merchant.
+   */
+  async refund(t: TerminalContext, req: { refundId: string; paymentId: string; amount: bigint; paymentTerminalId?: string | undefined }): Promise<MoneyOutcome> {
     if (!terminalMay(t, 'refund')) return declined(Code.notPermittedTerminal);
     if (req.amount <= 0n) return declined(Code.invalidAmount);
-    const original = await this.originalPayment(t, req.paymentId);
+    const paymentScope = req.paymentTerminalId ?? t.terminalId;
+    const original = await this.originalPayment(t, req.paymentId, paymentScope);
     if (!original) return declined(Code.originalNotFound);
     const cardNo = original.cardNo!;
-    const already = await this.deps.journal.op('refund', req.refundId);
+    const already = await this.deps.journal.scopedOp('refund', t.terminalId, req.refundId);
     let fresh = false;
     if (already.length === 0) {
       // New refund: it must fit in what is left of the payment, and the payment not be reversed.
       // The hold is taken atomically in Redis (refund-reserve.lua), shared by every process.
-      const reversed = await this.deps.journal.op('payment-reversal', req.paymentId);
+      const reversed = await this.deps.journal.scopedOp('payment-reversal', paymentScope, req.paymentId);
       if (reversed.length > 0) return declined(Code.invalidTransaction);
       const hold = await this.deps.holds.refund({
         cardNo,
-        paymentId: req.paymentId,
-        refundId: req.refundId,
+        paymentId: `${paymentScope}/${req.paymentId}`,
+        refundId: `${t.terminalId}/${req.refundId}`,
         amountFen: req.amount,
         paymentFen: original.amountFen,
-        ledgerRefundedFen: await this.deps.journal.refundedFen(req.paymentId),
+        ledgerRefundedFen: await this.deps.journal.refundedFen(paymentScope, req.paymentId),
         ledgerReversedFen: 0n,
       });
       if (hold.kind === 'reversed') return declined(Code.invalidTransaction);
@@ -218,10 +229,10 @@ export class MoneyService {
       businessDate: already[0]?.businessDate ?? businessDateOf(this.deps.clock.now()),
       gate: { type: 'credit', purseFen: req.amount, medicalFen: 0n, dailyGiveBackFen: 0n, requireActive: false },
       legs: [{ debit: { kind: 'payable', ownerId: original.creditOwner }, credit: { kind: 'purse', ownerId: cardNo }, amountFen: req.amount }],
-      detail: { paymentId: req.paymentId, merchantId: original.creditOwner, amount: req.amount.toString() },
+      detail: { paymentId: req.paymentId, paymentScope, merchantId: original.creditOwner, amount: req.amount.toString() },
       reply: (ids, purse) => ({ transactionId: transactionId(ids), balance: purse.toString() }),
     });
-    if (fresh && releasesHold(outcome)) await this.deps.holds.releaseRefund(cardNo, req.paymentId, req.refundId);
+    if (fresh && releasesHold(outcome)) await this.deps.holds.releaseRefund(cardNo, `${paymentScope}/${req.paymentId}`, `${t.terminalId}/${req.refundId}`);
     return outcome;
   }
 
@@ -238,15 +249,15 @@ export class MoneyService {
     while (Date.now() < deadline) {
       const original = await this.originalPayment(t, paymentId);
       if (original) return original;
-      if (await this.deps.race.paymentDeclined(claim.cardNo, paymentId)) return null;
+      if (await this.deps.race.paymentDeclined(claim.cardNo, `${t.terminalId}/${paymentId}`)) return null;
       await new Promise((resolve) => setTimeout(resolve, reversalPollMs));
     }
     return (await this.originalPayment(t, paymentId)) ?? 'timeout';
   }
 
-  /** The committed payment, only when it was made at this terminal's merchant. */
-  private async originalPayment(t: TerminalContext, paymentId: string) {
-    const legs = await this.deps.journal.op('payment', paymentId);
+  /** The committed payment of this terminal (or of `scope`, a terminal of the same merchant). */
+  private async originalPayment(t: TerminalContext, paymentId: string, scope: string = t.terminalId) {
+    const legs = await this.deps.journal.scopedOp('payment', scope, paymentId);
     const leg = legs[0];
     if (!leg || leg.creditOwner !== t.merchantId || !leg.cardNo) return null;
     return leg;

@@ -32,10 +32,10 @@ describe('refund holds', () => {
     const { cardNo } = await issueCard(sys.http, { balance: 1000 });
     const paymentId = await paid(cardNo);
     expect((await refund(paymentId, 400)).json().code).toBe('00');
-    await sys.redis.del(sys.keys.cardRefunds(cardNo, paymentId));
+    await sys.redis.del(sys.keys.cardRefunds(cardNo, `${pos.terminalId}/${paymentId}`));
     expect((await refund(paymentId, 700)).json()).toEqual({ approved: false, code: '13' });
     expect((await refund(paymentId, 600)).json().code).toBe('00');
-    await sys.redis.del(sys.keys.cardRefunds(cardNo, paymentId));
+    await sys.redis.del(sys.keys.cardRefunds(cardNo, `${pos.terminalId}/${paymentId}`));
     expect((await sys.http.inject({ method: 'POST', url: `/v1/payments/${paymentId}/reverse`, headers: pos.headers, payload: {} })).json()).toEqual({ approved: false, code: '12' });
     expect(await purseOf(sys.pool, cardNo)).toBe(1000);
     await expectBalanced(sys.http);
@@ -45,11 +45,11 @@ describe('refund holds', () => {
     const { cardNo } = await issueCard(sys.http, { balance: 1000 });
     const paymentId = await paid(cardNo);
     const holds = new RefundHolds(sys.redis, sys.keys);
-    const orphan = await holds.refund({ cardNo, paymentId, refundId: 'died-before-commit', amountFen: 500n, paymentFen: 1000n, ledgerRefundedFen: 0n, ledgerReversedFen: 0n });
+    const orphan = await holds.refund({ cardNo, paymentId: `${pos.terminalId}/${paymentId}`, refundId: 'died-before-commit', amountFen: 500n, paymentFen: 1000n, ledgerRefundedFen: 0n, ledgerReversedFen: 0n });
     expect(orphan).toEqual({ kind: 'held', amountFen: 500n, fresh: true });
     expect((await refund(paymentId, 600)).json()).toEqual({ approved: false, code: '13' });
     expect(await purseOf(sys.pool, cardNo)).toBe(0);
-    await sys.redis.del(sys.keys.cardRefunds(cardNo, paymentId));
+    await sys.redis.del(sys.keys.cardRefunds(cardNo, `${pos.terminalId}/${paymentId}`));
     expect((await refund(paymentId, 600)).json().code).toBe('00');
     expect((await refund(paymentId, 401)).json().code).toBe('13');
     expect(await purseOf(sys.pool, cardNo)).toBe(600);

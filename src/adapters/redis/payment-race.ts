@@ -34,9 +34,9 @@ export class PaymentRace {
     return { kind: 'payment-started', cardNo: first.slice(2) };
   }
 
-  /** Whether the payment was decided as a decline (its idempotency record), so nothing moved. */
-  async paymentDeclined(cardNo: string, paymentId: string): Promise<boolean> {
-    const raw = await this.redis.get(this.keys.cardOp(cardNo, 'payment', paymentId));
+  /** Whether the payment (its scoped id `<terminal>/<id>`) was decided as a decline, so nothing moved. */
+  async paymentDeclined(cardNo: string, scopedPaymentId: string): Promise<boolean> {
+    const raw = await this.redis.get(this.keys.cardOp(cardNo, 'payment', scopedPaymentId));
     return raw !== null && (JSON.parse(raw) as { s?: string }).s === 'd';
   }
 }
