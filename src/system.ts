@@ -100,7 +100,7 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
     authorizer,
     secrets,
     clock,
-    onCardStatus: (cardNo, status) => hotlist.record(cardNo, status !== 'active', status === 'active' ? 'cleared' : status),
+    onCardStatus: (cardNo, status) => hotlist.record(cardNo, status !== 'active', status === 'active' ? 'cleared' : status, clock.now()),
   });
   const pinCheck: PinCheck = async ({ terminalId, cardNo, pinBlockHex, pinHash }) => {
     const terminal = await registry.terminal(terminalId);
@@ -136,8 +136,10 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
         await pool.query('SELECT 1');
       },
       redis: async () => {
+        if (redis.status !== 'ready') throw new Error(`redis ${redis.status}`);
         await redis.ping();
       },
+      redisReady: () => redis.status === 'ready',
       recovered: () => system.recovered,
     },
     plugins: (options.plugins ?? []).map((plugin) => (app: FastifyInstance) => plugin(app, system)),

@@ -81,6 +81,13 @@ export type GateDebit = {
   dailyAddFen: bigint;
   dailyMaxFen: bigint;
   allowDebt: boolean;
+  /** With allowDebt: a lost or blocked card is charged too (offline rides made before it was reported; corrections). */
+  ignoreCardStatus?: boolean;
+  /**
+   * With allowDebt: the deepest the purse may go (fen of debt); a debit that would go further is
+   * declined 51, atomically in the gate. Absent: unbounded (uploaded transit taps: the ride happened).
+   */
+  debtMaxFen?: bigint;
   /**
    * Transit taps: the card's fare state (`keys.cardFare`, "<version>|<json>") is checked and set
    * with the debit: `expectedVersion` ('' = no state) must still be there, else the gate answers

@@ -22,8 +22,13 @@ export class ReaderClient {
     return this.call('POST', '/v1/taps', tap);
   }
 
-  postBatch(taps: Record<string, unknown>[]): Promise<Answer> {
-    return this.call('POST', '/v1/taps/batch', { taps });
+  /** `hotlistVersion`: the hotlist the reader held while it took these taps (what it could have known). */
+  postBatch(taps: Record<string, unknown>[], hotlistVersion: number): Promise<Answer> {
+    return this.call('POST', '/v1/taps/batch', { taps, hotlistVersion });
+  }
+
+  getBudgets(since: number): Promise<Answer> {
+    return this.call('GET', `/v1/offline-budgets?since=${since}`);
   }
 
   getHotlist(since: number): Promise<Answer> {

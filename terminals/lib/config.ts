@@ -9,6 +9,7 @@ export interface ReaderConfig {
   server: string;
   queueFile: string;
   hotlistFile: string;
+  budgetFile: string;
   replay: string | null;
   date: string | null;
   retryMs: number;
@@ -60,6 +61,7 @@ export function readerConfig(argv: string[], defaultTerminal: string): ReaderCon
     server: (flags.server ?? `http://127.0.0.1:${process.env.HTTP_PORT ?? '8080'}`).replace(/\/$/, ''),
     queueFile: path.join(stateDir, `${terminalId}.queue.jsonl`),
     hotlistFile: path.join(stateDir, `${terminalId}.hotlist.json`),
+    budgetFile: path.join(stateDir, `${terminalId}.budget.json`),
     replay: flags.replay ?? null,
     date: flags.date ?? null,
     retryMs: positive('retry-ms', 1000),

@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { maskCardNo } from '../../src/domain/card-number.js';
 import { OfflineError, ReaderClient } from './client.js';
 import { HotlistCache } from './hotlist.js';
+import { BudgetCache } from './budget.js';
 import { OfflineQueue, type QueuedTap } from './queue.js';
 import { parseCommand, shanghaiToday, type Command } from './script.js';
 import { readerConfig, type ReaderConfig } from './config.js';
@@ -36,10 +37,11 @@ export class Reader {
     private readonly client: ReaderClient,
     private readonly queue: OfflineQueue,
     private readonly hotlist: HotlistCache,
+    private readonly budget: BudgetCache,
   ) {}
 
   static async start(kind: ReaderKind, cfg: ReaderConfig): Promise<Reader> {
-    const reader = new Reader(kind, cfg, new ReaderClient(cfg.server, cfg.apiKey), await OfflineQueue.open(cfg.queueFile), await HotlistCache.open(cfg.hotlistFile));
+    const reader = new Reader(kind, cfg, new ReaderClient(cfg.server, cfg.apiKey), await OfflineQueue.open(cfg.queueFile), await HotlistCache.open(cfg.hotlistFile), await BudgetCache.open(cfg.budgetFile));
     emit({ event: 'start', terminalId: cfg.terminalId, kind, server: cfg.server, queued: reader.queue.size, hotlistVersion: reader.hotlist.currentVersion });
     reader.timers.push(setInterval(() => void reader.tick(), cfg.retryMs));
     reader.timers.push(setInterval(() => void reader.refreshHotlist(), cfg.hotlistMs));
@@ -115,6 +117,11 @@ export class Reader {
       emit({ event: 'tap', mode: 'offline', tapId: tap.tapId, card, approved: false, code: 'hotlist', reason: listed });
       return;
     }
+    // The card's offline risk budget at this reader (GET /v1/offline-budgets): beyond it, no ride.
+    if (!(await this.budget.take(cmd.cardNo))) {
+      emit({ event: 'tap', mode: 'offline', tapId: tap.tapId, card, approved: false, code: 'budget', reason: 'offline budget used up' });
+      return;
+    }
     try {
       await this.queue.push(tap);
     } catch (error) {
@@ -138,7 +145,10 @@ export class Reader {
       const batch = this.queue.peek(uploadTapsMax);
       let answer;
       try {
-        answer = await this.client.postBatch(batch.map((t) => ({ ...t })));
+        answer = await this.client.postBatch(
+          batch.map((t) => ({ ...t })),
+          this.hotlist.currentVersion,
+        );
       } catch (error) {
         if (!(error instanceof OfflineError)) throw error;
         this.setOnline(false);
@@ -174,6 +184,8 @@ export class Reader {
       const r = await this.hotlist.refresh(this.client);
       this.setOnline(true);
       if (r.changes > 0) emit({ event: 'hotlist', version: r.version, changes: r.changes, listed: this.hotlist.size });
+      const b = await this.budget.refresh(this.client);
+      if (b.changes > 0) emit({ event: 'budgets', version: b.version, changes: b.changes });
     } catch (error) {
       if (error instanceof OfflineError) this.setOnline(false);
       else emit({ event: 'error', error: (error as Error).message });

@@ -12,6 +12,7 @@ import type { Logger } from '../../platform/logger.js';
 import type { Registry } from '../postgres/registry.js';
 import { authPlugin, type TerminalDirectory } from './auth.js';
 import { sendProblem } from './problem.js';
+import { isDependencyDown } from './dependency-errors.js';
 import { adminRoutes } from './routes/admin.js';
 import { moneyRoutes } from './routes/money.js';
 import { pinAdminRoutes } from './routes/pin-admin.js';
@@ -23,6 +24,8 @@ import type { CardQueries } from '../../app/card-queries.js';
 import { maskCardNo } from '../../domain/card-number.js';
 
 export const bodyBytesMax = 1024 * 1024;
+/** Retry-After of a 503 while a dependency is down. */
+export const dependencyRetryAfterSeconds = 1;
 
 export interface HttpDeps {
   logger: Logger;
@@ -97,14 +100,27 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
       // Malformed JSON, wrong content type, body too large.
       return sendProblem(reply, error.statusCode, '30', error.message);
     }
-    request.log.error({ err: error, url: request.url.replace(/\d{16,19}/g, (m) => maskCardNo(m)) }, 'request failed');
+    const url = request.url.replace(/\d{16,19}/g, (m) => maskCardNo(m));
+    if (isDependencyDown(error)) {
+      request.log.error({ err: error, url }, 'request failed: dependency down');
+      reply.header('retry-after', String(dependencyRetryAfterSeconds));
+      return sendProblem(reply, 503, '91', 'a dependency (Redis or PostgreSQL) is unreachable: nothing was done, retry later');
+    }
+    request.log.error({ err: error, url }, 'request failed');
     return sendProblem(reply, 500, '96', 'internal error');
   });
   app.setNotFoundHandler((request, reply) => sendProblem(reply, 404, '12', `no route ${request.method} ${request.url.split('?')[0]!.replace(/\d{16,19}/g, (m) => maskCardNo(m))}`));
 
   // Money and card calls wait for startup recovery: until then Redis may disagree with the ledger.
+  // With Redis disconnected they are refused at once (a queued command would stall for seconds and
+  // then fail as 96); ioredis reconnects by itself and the calls are served again.
   app.addHook('onRequest', async (request, reply) => {
-    if (request.url.startsWith('/v1/') && !deps.health.recovered()) return sendProblem(reply, 503, '91', 'starting: recovery not finished');
+    if (!request.url.startsWith('/v1/') || request.url.startsWith('/v1/pki/')) return;
+    if (!deps.health.recovered()) return sendProblem(reply, 503, '91', 'starting: recovery not finished');
+    if (!deps.health.redisReady()) {
+      reply.header('retry-after', String(dependencyRetryAfterSeconds));
+      return sendProblem(reply, 503, '91', 'Redis is unreachable: nothing was done, retry later');
+    }
   });
 
   app.addHook('onResponse', async (request, reply) => {

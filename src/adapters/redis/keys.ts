@@ -51,8 +51,23 @@ export class RedisKeys {
     return `${this.prefix}hotlist:version`;
   }
 
+  /** String: a terminal's ISO key changes in the current rate-limit window (rekey-limit.ts). */
+  terminalRekeys(terminalId: string): string {
+    return `${this.prefix}iso:rekeys:{terminal:${terminalId}}`;
+  }
+
   counter(name: string): string {
     return `${this.prefix}stats:${name}`;
+  }
+
+  /** Sorted set: citizen-login attempts from one source address (login-address.lua). */
+  loginAddress(address: string): string {
+    return `${this.prefix}login:addr:${address}`;
+  }
+
+  /** Counter: failed citizen logins across all addresses in one minute (epoch minutes). */
+  loginFailureMinute(minute: number): string {
+    return `${this.prefix}login:fail:${minute}`;
   }
 
   /** For SCAN: every card key of this prefix. */
