@@ -31,6 +31,7 @@ import { PgPinGuard } from './adapters/postgres/pin-guard.js';
 import { RefundHolds } from './adapters/redis/refund-holds.js';
 import { PaymentRace } from './adapters/redis/payment-race.js';
 import { areas } from './wiring/index.js';
+import { buildPki } from './wiring/pki.js';
 
 export interface System {
   config: Config;
@@ -121,6 +122,7 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
     race: new PaymentRace(redis, keys),
   });
   system.cards = new CardQueries(gate, registry, journal);
+  system.pki = buildPki(system) as System['pki'];
   system.http = await buildHttpApp({
     logger: log,
     adminToken: config.adminToken,
@@ -128,6 +130,8 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
     maxEventLoopDelayMs: config.eventLoopDelayMaxMs,
     terminals,
     registry,
+    tlsTerminalOf: (socket) => system.pki.gate.terminalOf(socket),
+    terminalTlsOnly: config.terminalTlsOnly,
     admin: system.admin,
     money: system.money,
     cards: system.cards,
