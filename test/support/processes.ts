@@ -93,6 +93,10 @@ export async function startServers(count: number, env: Record<string, string> = 
           SEED: '0',
           HTTP_PORT: String(port),
           HTTP_HOST: '127.0.0.1',
+          // Any free port for the other listeners, so that processes side by side do not collide.
+          HTTPS_PORT: '0',
+          ISO_PORT: '0',
+          ISO_TLS_PORT: '0',
           LOG_LEVEL: 'warn',
           REPORTS_DIR: `var/test-reports/${dbName}`,
           EVENT_LOOP_DELAY_MAX_MS: '30000',
