@@ -23,6 +23,7 @@ import { loadParties, readPolicyFile, seedDemo, type PolicyFile } from './app/bo
 import { parsePaymentLimits } from './domain/payment-policy.js';
 import type { Config } from './platform/config.js';
 import { createLogger, type Logger } from './platform/logger.js';
+import { Metrics } from './platform/metrics.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { Secrets } from './platform/secrets.js';
 import { verifyPin } from './platform/secrets.js';
@@ -33,6 +34,8 @@ export interface System {
   config: Config;
   log: Logger;
   clock: Clock;
+  /** Business metrics: /metrics and the operations console read the same counters. */
+  metrics: Metrics;
   pool: Pool;
   redis: CardRedis;
   keys: RedisKeys;
@@ -84,10 +87,13 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
     queueMax: config.ledgerQueueMax,
   });
   const gate = new CardGate(redis, keys);
+  const metrics = new Metrics();
+  ledger.onBatch = (commands, seconds) => metrics.ledgerBatch(commands, seconds);
+  gate.onGate = (seconds) => metrics.gateSeconds.observe(seconds);
   const authorizer = new Authorizer(gate, new PgCardSource(pool), ledger, log);
   const policy = await readPolicyFile(config.policyFile);
   const terminals = new TerminalDirectory(registry);
-  const system = { config, log, clock, pool, redis, keys, secrets, registry, journal, hotlist, accounts, ledger, gate, authorizer, policy, terminals, recovered: false, onStart: [], onClose: [] } as unknown as System;
+  const system = { config, log, clock, metrics, pool, redis, keys, secrets, registry, journal, hotlist, accounts, ledger, gate, authorizer, policy, terminals, recovered: false, onStart: [], onClose: [] } as unknown as System;
 
   system.admin = new AdminService({
     registry,
@@ -115,8 +121,19 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
     pinCheck,
   });
   system.cards = new CardQueries(gate, registry, journal);
+  const health = {
+    postgres: async () => {
+      await pool.query('SELECT 1');
+    },
+    redis: async () => {
+      await redis.ping();
+    },
+    recovered: () => system.recovered,
+  };
+  metrics.watch({ ledgerQueued: () => ledger.queued, dependencies: { postgres: health.postgres, redis: health.redis } });
   system.http = await buildHttpApp({
     logger: log,
+    metrics,
     adminToken: config.adminToken,
     jwtSecret: config.jwtSecret,
     maxEventLoopDelayMs: config.eventLoopDelayMaxMs,
@@ -125,15 +142,7 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
     admin: system.admin,
     money: system.money,
     cards: system.cards,
-    health: {
-      postgres: async () => {
-        await pool.query('SELECT 1');
-      },
-      redis: async () => {
-        await redis.ping();
-      },
-      recovered: () => system.recovered,
-    },
+    health,
     plugins: (options.plugins ?? []).map((plugin) => (app: FastifyInstance) => plugin(app, system)),
   });
   for (const area of areas) await area.install(system);

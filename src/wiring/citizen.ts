@@ -17,7 +17,7 @@ export const citizenArea: Area = {
   async install(system) {
     const guard = new PgLoginGuard(system.pool);
     const citizen = new CitizenService({ registry: system.registry, cards: system.cards, admin: system.admin, money: system.money, guard, clock: system.clock });
-    const sampler = new OutcomeSampler(system.authorizer.outcomes, system.clock);
+    const sampler = new OutcomeSampler(() => system.metrics.decisionCounts(), system.clock);
     await system.http.register(citizenRoutes, { citizen });
     await system.http.register(consoleRoutes, { sampler, pool: system.pool, redis: system.redis, keys: system.keys, clock: system.clock });
     await system.http.register(pageRoutes);

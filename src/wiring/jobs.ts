@@ -47,7 +47,11 @@ export function buildRunners(system: System): Record<JobName, JobRunner> {
     'medical-claims': (ctx) => runMedicalClaims(ctx, { source: new PgMedicalClaimsSource(pool) }),
     hotlist: (ctx) => runHotlist(ctx, { source: new PgHotlistSource(pool) }),
     'trial-balance': (ctx) => runTrialBalance(ctx, { journal: system.journal }),
-    'redis-drift': (ctx) => runRedisDrift(ctx, { source: new RedisDriftSource(system.redis, system.keys, pool, system.gate) }),
+    'redis-drift': async (ctx) => {
+      const result = await runRedisDrift(ctx, { source: new RedisDriftSource(system.redis, system.keys, pool, system.gate) });
+      system.metrics.drift(Number(result.drifted ?? 0), Number(result.repaired ?? 0));
+      return result;
+    },
     ridership: (ctx) => runRidership(ctx, { source: transit }),
   };
 }
@@ -63,6 +67,7 @@ export function createJobs(system: System, options: Partial<NightlyJobsOptions> 
     log: system.log.child({ area: 'jobs' }),
     clock: system.clock,
     options,
+    onAttempt: (name, outcome, seconds, finishedAt) => system.metrics.jobRun(name, outcome, seconds, finishedAt),
   });
 }
 

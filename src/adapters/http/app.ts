@@ -1,6 +1,7 @@
 // The HTTP server: plugins (security headers, OpenAPI, metrics, back-pressure, auth) and the
 // route plugins of each area. Every request body is validated against its TypeBox schema.
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { Registry as PromRegistry, register as processRegistry } from 'prom-client';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
@@ -9,6 +10,8 @@ import underPressure from '@fastify/under-pressure';
 import jwt from '@fastify/jwt';
 import metrics from 'fastify-metrics';
 import type { Logger } from '../../platform/logger.js';
+import type { Metrics } from '../../platform/metrics.js';
+import { operationOf, recordDecision } from './decisions.js';
 import type { Registry } from '../postgres/registry.js';
 import { authPlugin, type TerminalDirectory } from './auth.js';
 import { sendProblem } from './problem.js';
@@ -25,6 +28,8 @@ export const bodyBytesMax = 1024 * 1024;
 
 export interface HttpDeps {
   logger: Logger;
+  /** Business metrics; served at /metrics with the process and HTTP metrics. */
+  metrics: Metrics;
   adminToken: string;
   jwtSecret: string;
   terminals: TerminalDirectory;
@@ -49,6 +54,12 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   };
   const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>();
+  app.decorate('businessMetrics', deps.metrics);
+  // A refusal before the handler: an authorization route's answer is counted as its decision (91).
+  const countRefusal = (request: FastifyRequest, reply: FastifyReply, reason: 'pressure' | 'starting') => {
+    if (operationOf(request)) recordDecision(reply, '91', 'http', true, reason);
+    else deps.metrics.refused('http', reason);
+  };
 
   await app.register(helmet, { contentSecurityPolicy: false });
   await app.register(jwt, { secret: deps.jwtSecret, sign: { expiresIn: '15m' } });
@@ -56,7 +67,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     maxEventLoopDelay: deps.maxEventLoopDelayMs ?? 1000,
     retryAfter: 1,
     exposeStatusRoute: false,
-    pressureHandler: (_req, reply) => {
+    pressureHandler: (request, reply) => {
+      countRefusal(request, reply, 'pressure');
       void sendProblem(reply, 503, '91', 'server overloaded, retry later');
     },
   });
@@ -68,7 +80,17 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(metrics.default ?? metrics, { endpoint: '/metrics', clearRegisterOnInit: true, routeMetrics: { enabled: { histogram: true, summary: false } } } as never);
+  // Process and per-route HTTP metrics (fastify-metrics, prom-client's default registry) and the
+  // business metrics (the system's own registry) on one page.
+  await app.register(metrics.default ?? metrics, { endpoint: null, clearRegisterOnInit: true, routeMetrics: { enabled: { histogram: true, summary: false } } } as never);
+  app.get(
+    '/metrics',
+    { logLevel: 'fatal', schema: { tags: ['operations'], summary: 'Prometheus metrics', description: 'Prometheus text exposition: process, HTTP and business metrics (docs/operations.md, "Metrics").', security: [] } },
+    async (_request, reply) => {
+      const merged = PromRegistry.merge([processRegistry, deps.metrics.registry]);
+      return reply.type(merged.contentType).send(await merged.metrics());
+    },
+  );
   await app.register(authPlugin, { adminToken: deps.adminToken, registry: deps.registry, terminals: deps.terminals });
 
   // Calls whose body is `{}` (reverse, cancel, replace, report-loss) are also accepted with no
@@ -91,7 +113,10 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((error: Error & { validation?: unknown; statusCode?: number; code?: string }, request, reply) => {
-    if (error.validation) return sendProblem(reply, 400, '30', error.message);
+    if (error.validation) {
+      if (operationOf(request)) recordDecision(reply, '30');
+      return sendProblem(reply, 400, '30', error.message);
+    }
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       // Malformed JSON, wrong content type, body too large.
       return sendProblem(reply, error.statusCode, '30', error.message);
@@ -103,7 +128,10 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
 
   // Money and card calls wait for startup recovery: until then Redis may disagree with the ledger.
   app.addHook('onRequest', async (request, reply) => {
-    if (request.url.startsWith('/v1/') && !deps.health.recovered()) return sendProblem(reply, 503, '91', 'starting: recovery not finished');
+    if (request.url.startsWith('/v1/') && !deps.health.recovered()) {
+      countRefusal(request, reply, 'starting');
+      return sendProblem(reply, 503, '91', 'starting: recovery not finished');
+    }
   });
 
   app.addHook('onResponse', async (request, reply) => {

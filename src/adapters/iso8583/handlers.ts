@@ -45,6 +45,8 @@ export interface PipelineDeps {
   log: Logger;
   financial: Record<string, FinancialHandler>;
   network: NetworkHandler;
+  /** Observer of every answer: the request's MTI (and message, when it decoded), its code, and its time in seconds. */
+  observe?: (answered: { mti: string; msg: IsoMessage | null; code: ResponseCode; seconds: number }) => void;
 }
 
 /** Codes that mean "not done, try again": not kept as the key's answer, so a retry is processed. */
@@ -101,6 +103,7 @@ export class IsoPipeline {
       this.deps.log.error({ err: error, msg: describeMessage(msg) }, 'iso: request failed');
       result = answer(Code.systemMalfunction);
     }
+    this.deps.observe?.({ mti: msg.mti, msg, code: result.code, seconds: (performance.now() - started) / 1000 });
     const level = result.code === Code.securityViolation || result.code === Code.formatError ? 'warn' : result.code === Code.systemMalfunction ? 'error' : 'debug';
     if (this.deps.log.isLevelEnabled(level)) {
       this.deps.log[level]({ msg: describeMessage(msg), code: result.code, ms: Math.round((performance.now() - started) * 10) / 10 }, 'iso');
@@ -121,6 +124,7 @@ export class IsoPipeline {
     if (!responseMti) return null;
     const terminalId = text(msg, 41)?.trimEnd();
     const terminal = terminalId ? (this.deps.terminals.peek(terminalId) ?? null) : null;
+    this.deps.observe?.({ mti: msg.mti, msg, code, seconds: 0 });
     return this.encodeAnswer(msg, responseMti, answer(code), terminal);
   }
 
@@ -128,6 +132,7 @@ export class IsoPipeline {
     const responseMti = error.mti ? responseMtiOf(error.mti) : undefined;
     this.deps.log.warn({ raw: describeRaw(raw), reason: error.reason, field: error.fieldNo, answered: !!responseMti }, 'iso: malformed message');
     if (!responseMti) return null;
+    this.deps.observe?.({ mti: error.mti!, msg: null, code: Code.formatError, seconds: 0 });
     const fields = new Map<number, FieldValue>([[39, Code.formatError]]);
     if (error.stan) fields.set(11, error.stan);
     return encodeMessage({ mti: responseMti, fields });

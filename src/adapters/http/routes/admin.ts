@@ -177,6 +177,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService }> = a
   app.post(
     '/v1/admin/medical-accounts/:cardNo/credit',
     {
+      config: { operation: 'medical-credit' },
       schema: {
         tags: ['admin'],
         params: Type.Object({ cardNo: CardNo }),
