@@ -25,6 +25,7 @@ import type { CardQueries } from '../../app/card-queries.js';
 import { maskCardNo } from '../../domain/card-number.js';
 
 export const bodyBytesMax = 1024 * 1024;
+const misnamedDefaultGauges = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 export interface HttpDeps {
   logger: Logger;
@@ -83,6 +84,9 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   // Process and per-route HTTP metrics (fastify-metrics, prom-client's default registry) and the
   // business metrics (the system's own registry) on one page.
   await app.register(metrics.default ?? metrics, { endpoint: null, clearRegisterOnInit: true, routeMetrics: { enabled: { histogram: true, summary: false } } } as never);
+  // prom-client's gauges that carry a counter's `_total` suffix (Prometheus naming, `promtool check
+  // metrics`); the same numbers are in nodejs_active_handles, nodejs_active_requests, nodejs_active_resources.
+  for (const name of misnamedDefaultGauges) processRegistry.removeSingleMetric(name);
   app.get(
     '/metrics',
     { logLevel: 'fatal', schema: { tags: ['operations'], summary: 'Prometheus metrics', description: 'Prometheus text exposition: process, HTTP and business metrics (docs/operations.md, "Metrics").', security: [] } },
