@@ -9,6 +9,7 @@ import { IsoClient } from '../../terminals/pos/client.js';
 import { fieldText, type FieldValue } from '../../src/adapters/iso8583/codec.js';
 import { amountField, merchantField, transmissionDateTime } from '../../src/adapters/iso8583/fields.js';
 import { luhnCheckDigit } from '../../src/domain/card-number.js';
+import { runJob } from './jobs-support.js';
 
 let sys: TestSystem;
 let pos: RegisteredTerminal;
@@ -192,13 +193,21 @@ describe('authorization metrics', () => {
     expect(page).toMatch(/^cc_dependency_up\{dependency="redis"\} 1$/m);
   });
 
-  it('count wrong PINs and refusals while starting', async () => {
+  it('count wrong PINs, failed logins and refusals while starting', async () => {
     const { cardNo } = await issueCard(sys.http, { balance: 50_000, pin: '123456' });
     const before = counterOf(await scrape(), 'cc_pin_failures_total').get('channel=http,code=55') ?? 0;
     // Above noPinMax (30000 fen in the demo policy) a PIN block that is not the card's PIN is 55.
     const res = await sys.http.inject({ method: 'POST', url: '/v1/payments', headers: pos.headers, payload: { paymentId: 'pin-1', cardNo, amount: 40_000, pinBlock: '0000000000000000' } });
     expect(res.json().code).toBe('55');
     expect(counterOf(await scrape(), 'cc_pin_failures_total').get('channel=http,code=55')).toBe(before + 1);
+
+    const logins = () => scrape().then((page) => counterOf(page, 'cc_login_failures_total'));
+    const loginsBefore = await logins();
+    const login = await sys.http.inject({ method: 'POST', url: '/v1/citizen/login', payload: { cardNo, pin: '654321' } });
+    expect(login.statusCode).toBe(401);
+    expect((await logins()).get('reason=pin')).toBe((loginsBefore.get('reason=pin') ?? 0) + 1);
+    expect((await sys.http.inject({ method: 'POST', url: '/v1/citizen/login', payload: { cardNo, pin: '123456' } })).statusCode).toBe(200);
+    expect((await logins()).get('reason=pin')).toBe((loginsBefore.get('reason=pin') ?? 0) + 1);
 
     sys.recovered = false;
     try {
@@ -210,5 +219,21 @@ describe('authorization metrics', () => {
     const page = await scrape();
     expect(counterOf(page, 'cc_overload_refusals_total').get('channel=http,reason=starting')).toBe(1);
     expect(counterOf(page, 'cc_authorizations_total').get('channel=http,code=91,operation=payment')).toBe(1);
+  });
+
+  it('count job runs by outcome with their duration and last success, and drift found and repaired', async () => {
+    const { cardNo } = await issueCard(sys.http, { balance: 1000 });
+    await sys.http.inject({ method: 'GET', url: `/v1/cards/${cardNo}/balance`, headers: admin }); // cached in Redis
+    expect(await sys.redis.exists(sys.keys.cardState(cardNo))).toBe(1);
+    await sys.redis.hset(sys.keys.cardState(cardNo), 'pu', '1500'); // the ledger says 1000
+    const run = await runJob(sys, 'redis-drift', '2024-09-03');
+    expect(run.result).toMatchObject({ drifted: 1, repaired: 1 });
+    const page = await scrape();
+    expect(page).toMatch(/^cc_drift_found_cards_total 1$/m);
+    expect(page).toMatch(/^cc_drift_repaired_cards_total 1$/m);
+    expect(counterOf(page, 'cc_job_runs_total').get('job=redis-drift,outcome=completed')).toBe(1);
+    expect(page).toMatch(/^cc_job_duration_seconds_count\{job="redis-drift",outcome="completed"\} 1$/m);
+    const last = Number(/^cc_job_last_success_timestamp_seconds\{job="redis-drift"\} (\S+)$/m.exec(page)?.[1]);
+    expect(Math.abs(last - sys.clock.now().getTime() / 1000)).toBeLessThan(60);
   });
 });

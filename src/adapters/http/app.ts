@@ -25,6 +25,9 @@ import type { CardQueries } from '../../app/card-queries.js';
 import { maskCardNo } from '../../domain/card-number.js';
 
 export const bodyBytesMax = 1024 * 1024;
+const citizenLoginUrl = '/v1/citizen/login';
+/** Status of a failed login → reason label: bad input or card, wrong PIN, locked, too many attempts. */
+const loginFailureReasons: Record<number, string> = { 400: 'invalid', 401: 'pin', 423: 'locked', 429: 'limited' };
 const misnamedDefaultGauges = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 export interface HttpDeps {
@@ -136,6 +139,13 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
       countRefusal(request, reply, 'starting');
       return sendProblem(reply, 503, '91', 'starting: recovery not finished');
     }
+  });
+
+  // Failed citizen logins by how they failed, counted from the login's answer (docs/citizen.md).
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.routeOptions.url !== citizenLoginUrl) return;
+    const reason = loginFailureReasons[reply.statusCode];
+    if (reason) deps.metrics.loginFailures.inc({ reason });
   });
 
   app.addHook('onResponse', async (request, reply) => {
