@@ -84,6 +84,15 @@ export class FarePolicies {
     return policyOn(this.list, businessDate);
   }
 
+  /** Whether any loaded version has this bus route (a terminal registered for a coming version is fine). */
+  hasRoute(routeId: string): boolean {
+    return this.list.some((p) => p.bus.routes.some((r) => r.routeId === routeId));
+  }
+
+  hasStation(stationId: string): boolean {
+    return this.list.some((p) => p.metro.lines.some((l) => l.stations.some((s) => s.stationId === stationId)));
+  }
+
   versions(): { version: string; effectiveFrom: string }[] {
     return this.list.map((p) => ({ version: p.version, effectiveFrom: p.effectiveFrom }));
   }

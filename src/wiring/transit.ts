@@ -53,6 +53,7 @@ export const transitArea: Area = {
     const { transit, policies } = createTransit(system);
     registerTransit(system, transit);
     clearDebtAfterTopups(system, transit);
+    system.admin.places = policies;
     await system.http.register(transitRoutes, { transit });
     system.onStart.push(() => policies.start({ version: String(system.policy.version), effectiveFrom: String(system.policy.effectiveFrom), body: system.policy }));
   },
