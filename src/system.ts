@@ -22,13 +22,14 @@ import { recover } from './app/recovery.js';
 import { loadParties, readPolicyFile, seedDemo, type PolicyFile } from './app/bootstrap.js';
 import { parsePaymentLimits } from './domain/payment-policy.js';
 import type { Config } from './platform/config.js';
-import { createLogger, type Logger } from './platform/logger.js';
+import { createLogger, resolveLogFormat, type Logger } from './platform/logger.js';
 import { Metrics } from './platform/metrics.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { Secrets } from './platform/secrets.js';
 import { verifyPin } from './platform/secrets.js';
 import { pinFromEncryptedBlock } from './app/pin.js';
 import { areas } from './wiring/index.js';
+import { demoTerminalsFile } from './wiring/where-to-go.js';
 
 export interface System {
   config: Config;
@@ -71,7 +72,7 @@ export interface SystemOptions {
 }
 
 export async function buildSystem(config: Config, options: SystemOptions = {}): Promise<System> {
-  const log = options.logger ?? createLogger(config.logLevel);
+  const log = options.logger ?? createLogger(config.logLevel, undefined, resolveLogFormat(config.logFormat));
   const clock = options.clock ?? systemClock;
   const pool = createPool(config.databaseUrl, options.poolMax ?? 12);
   const redis = createRedis(config.redisUrl);
@@ -159,7 +160,7 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
         clock,
         log,
         count: policy.demoCards?.count ?? 1000,
-        terminalsFile: path.resolve('var/demo-terminals.json'),
+        terminalsFile: path.resolve(demoTerminalsFile),
       });
     }
     for (const hook of system.onStart) await hook();

@@ -16,6 +16,8 @@ export interface Config {
   masterKeyHex: string;
   reportsDir: string;
   logLevel: string;
+  /** LOG_FORMAT: `json` lines, `pretty` lines, or `auto` (pretty when stdout is a terminal). */
+  logFormat: 'auto' | 'json' | 'pretty';
   seed: boolean;
   role: Role;
   policyFile: string;
@@ -89,6 +91,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', 'must be one of fatal, error, warn, info, debug, trace, silent');
   }
+  const logFormat = str(env, 'LOG_FORMAT', 'auto');
+  if (!['auto', 'json', 'pretty'].includes(logFormat)) throw new ConfigError('LOG_FORMAT', 'must be auto, json or pretty');
   const topupMax = str(env, 'TOPUP_AMOUNT_MAX', '100000');
   if (!/^[1-9]\d{0,12}$/.test(topupMax)) throw new ConfigError('TOPUP_AMOUNT_MAX', 'must be a positive integer number of fen');
   return {
@@ -104,6 +108,7 @@ export function loadConfig(env: Env = process.env): Config {
     masterKeyHex,
     reportsDir: str(env, 'REPORTS_DIR', './var/reports'),
     logLevel,
+    logFormat: logFormat as Config['logFormat'],
     seed: seed === '1',
     role: role as Role,
     policyFile: str(env, 'POLICY_FILE', './data/demo-network.json'),

@@ -1,7 +1,7 @@
 // The POS program: connects to the ISO 8583 port, signs on, runs a day script (purchases, a
 // reversal, a refund, a top-up, a balance inquiry) and settles its batch with 0500, then prints a
 // summary. Keys come from var/demo-terminals.json (written by `npm start`) or from flags.
-//   npx tsx terminals/pos/main.ts --host 127.0.0.1 --port 5800 --terminal POS00001 --script terminals/pos/day.json
+//   npx tsx terminals/pos/main.ts --terminal POS00001 --script terminals/pos/day.json [--host 127.0.0.1] [--port $ISO_PORT (5800)]
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { cardNoFromSerial } from '../../src/domain/card-number.js';
@@ -25,7 +25,7 @@ interface Script {
   steps: Step[];
 }
 
-const usage = 'usage: tsx terminals/pos/main.ts --terminal ID --script FILE [--host H] [--port P] [--keys-file F] [--mak HEX --tpk HEX --tmk HEX] [--merchant M] [--batch N] [--stan N]';
+const usage = 'usage: tsx terminals/pos/main.ts --terminal ID --script FILE [--host H] [--port P, default $ISO_PORT or 5800] [--keys-file F] [--mak HEX --tpk HEX --tmk HEX] [--merchant M] [--batch N] [--stan N]';
 
 function cardOf(card: number | string | undefined): string {
   if (card === undefined) throw new Error('step needs "card"');
@@ -45,7 +45,8 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       host: { type: 'string', default: '127.0.0.1' },
-      port: { type: 'string', default: '5800' },
+      // The server's own setting when run beside it (ISO_PORT), else the default port.
+      port: { type: 'string', default: process.env.ISO_PORT ?? '5800' },
       terminal: { type: 'string' },
       script: { type: 'string' },
       'keys-file': { type: 'string', default: 'var/demo-terminals.json' },

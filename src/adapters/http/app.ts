@@ -153,7 +153,6 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     // Successful calls log at debug (thousands a second); refusals and errors at info.
     request.log[reply.statusCode >= 400 ? 'info' : 'debug'](
       {
-        reqId: request.id,
         method: request.method,
         url: request.routeOptions.url ?? 'unknown',
         status: reply.statusCode,

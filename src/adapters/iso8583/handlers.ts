@@ -91,7 +91,7 @@ export class IsoPipeline {
     }
     const responseMti = responseMtiOf(msg.mti);
     if (!responseMti) {
-      this.deps.log.warn({ msg: describeMessage(msg) }, 'iso: not a request MTI; closing');
+      this.deps.log.warn({ iso: describeMessage(msg) }, 'iso: not a request MTI; closing');
       return null;
     }
     const started = performance.now();
@@ -100,13 +100,13 @@ export class IsoPipeline {
     try {
       ({ answer: result, terminal } = await this.process(msg, raw));
     } catch (error) {
-      this.deps.log.error({ err: error, msg: describeMessage(msg) }, 'iso: request failed');
+      this.deps.log.error({ err: error, iso: describeMessage(msg) }, 'iso: request failed');
       result = answer(Code.systemMalfunction);
     }
     this.deps.observe?.({ mti: msg.mti, msg, code: result.code, seconds: (performance.now() - started) / 1000 });
     const level = result.code === Code.securityViolation || result.code === Code.formatError ? 'warn' : result.code === Code.systemMalfunction ? 'error' : 'debug';
     if (this.deps.log.isLevelEnabled(level)) {
-      this.deps.log[level]({ msg: describeMessage(msg), code: result.code, ms: Math.round((performance.now() - started) * 10) / 10 }, 'iso');
+      this.deps.log[level]({ iso: describeMessage(msg), code: result.code, ms: Math.round((performance.now() - started) * 10) / 10 }, 'iso');
     }
     return this.encodeAnswer(msg, responseMti, result, terminal);
   }
@@ -236,7 +236,7 @@ export class IsoPipeline {
       return terminal ? encodeMessageWithMac({ mti: responseMti, fields }, (input) => this.deps.terminals.mac(terminal, input)) : encodeMessage({ mti: responseMti, fields });
     } catch (error) {
       // An answer field out of profile is a bug; the terminal still gets a well-formed 96.
-      this.deps.log.error({ err: error, msg: describeMessage(msg) }, 'iso: answer could not be encoded');
+      this.deps.log.error({ err: error, iso: describeMessage(msg) }, 'iso: answer could not be encoded');
       const minimal = new Map<number, FieldValue>([[39, Code.systemMalfunction]]);
       for (const no of [11, 41]) if (msg.fields.has(no)) minimal.set(no, msg.fields.get(no)!);
       return encodeMessage({ mti: responseMti, fields: minimal });
