@@ -9,5 +9,5 @@ export type { CardDayState, OpenJourney } from './state.js';
 export { closeOpenJourney, rateDay, rateTap } from './engine.js';
 export type { Charged, DayRating, Declined, FareCard, FareDeclineCode, MetroJourney, Tap, TapKind, TapResult } from './engine.js';
 export { CsvError, parseCsv } from './csv.js';
-export { amountToFen, importGtfsFares } from './gtfs.js';
+export { amountToFen, importGtfsFares, importGtfsFeed, type GtfsImport, type GtfsImportOptions } from './gtfs.js';
 export type { GtfsFiles } from './gtfs.js';
