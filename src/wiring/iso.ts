@@ -14,6 +14,7 @@ import { createIsoPool, IsoStore } from '../adapters/iso8583/store.js';
 import { IsoTerminals } from '../adapters/iso8583/terminal-keys.js';
 import { observeIsoAnswer } from '../adapters/iso8583/observe.js';
 import { parsePaymentLimits } from '../domain/payment-policy.js';
+import { defaultRekeyLimits, RekeyLimit, type RekeyLimits } from '../adapters/redis/rekey-limit.js';
 
 export interface IsoGateway {
   server: IsoServer;
@@ -32,7 +33,7 @@ declare module '../system.js' {
   }
 }
 
-export function buildIsoGateway(system: System, limits: IsoServerLimits = defaultIsoLimits): IsoGateway {
+export function buildIsoGateway(system: System, limits: IsoServerLimits = defaultIsoLimits, rekeyLimits: RekeyLimits = defaultRekeyLimits): IsoGateway {
   const store = new IsoStore(createIsoPool(system.config.databaseUrl));
   const terminals = new IsoTerminals({
     registry: system.registry,
@@ -48,6 +49,8 @@ export function buildIsoGateway(system: System, limits: IsoServerLimits = defaul
     store,
     clock: system.clock,
     limits: parsePaymentLimits(system.policy.payments),
+    hotlist: system.hotlist,
+    log: system.log,
   };
   // Reversals wait for an original still running in this pipeline (built just below).
   const inflightOriginal = (keyText: string) => pipeline.inflightOf(keyText);
@@ -70,7 +73,7 @@ export function buildIsoGateway(system: System, limits: IsoServerLimits = defaul
     terminals,
     log: system.log,
     financial,
-    network: new NetworkManagement(terminals, system.log),
+    network: new NetworkManagement(terminals, system.log, new RekeyLimit(system.redis, system.keys, rekeyLimits)),
     observe: (answered) => observeIsoAnswer(system.metrics, answered),
   });
   const server = new IsoServer(pipeline, system.log, limits);
