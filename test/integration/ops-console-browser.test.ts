@@ -89,4 +89,22 @@ describe.skipIf(!browserState.ok)('operations console in Chromium', () => {
     await expect.poll(() => page.locator('[data-testid=console-msg]').textContent(), ui).toContain('Connected again');
     await page.close();
   });
+
+  it('the jobs dashboard (bull-board) loads with no request leaving this machine (no external fonts)', async () => {
+    const html = await sys.http.inject({ method: 'GET', url: '/admin/queues', headers: admin });
+    expect(html.statusCode).toBe(200);
+    expect(html.body).not.toMatch(/fonts\.googleapis|fonts\.gstatic/);
+    expect(html.body).toContain('static/css/');
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const outside: string[] = [];
+    page.on('request', (r) => {
+      if (!r.url().startsWith(base) && !r.url().startsWith('data:')) outside.push(r.url());
+    });
+    await page.goto(`${base}/admin/queues?token=${encodeURIComponent(adminToken)}`);
+    await expect.poll(() => page.locator('text=nightly').count(), ui).toBeGreaterThan(0);
+    expect(page.url()).toBe(`${base}/admin/queues`); // the token left the address bar
+    expect(outside).toEqual([]);
+    await page.screenshot({ path: path.join(shots, 'jobs-dashboard.png') });
+    await page.close();
+  });
 });
