@@ -127,8 +127,10 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
       await pool.query('SELECT 1');
     },
     redis: async () => {
+      if (redis.status !== 'ready') throw new Error(`redis ${redis.status}`);
       await redis.ping();
     },
+    redisReady: () => redis.status === 'ready',
     recovered: () => system.recovered,
   };
   metrics.watch({ ledgerQueued: () => ledger.queued, dependencies: { postgres: health.postgres, redis: health.redis } });

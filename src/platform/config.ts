@@ -70,7 +70,8 @@ function url(env: Env, name: string, fallback: string, protocols: string[]): str
 }
 
 export function loadConfig(env: Env = process.env): Config {
-  const nodeEnv = str(env, 'NODE_ENV', 'development');
+  // Compared without case or spaces: `Production` or `PRODUCTION ` must not slip the checks below.
+  const nodeEnv = str(env, 'NODE_ENV', 'development').trim().toLowerCase();
   const production = nodeEnv === 'production';
   const adminToken = str(env, 'ADMIN_TOKEN', devAdminToken);
   if (production && adminToken === devAdminToken) {

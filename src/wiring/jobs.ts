@@ -82,7 +82,10 @@ export const jobsArea: Area = {
     const schedules = schedulersWanted(process.env);
     system.onStart.push(async () => {
       if (!runsWorker) return;
-      if (schedules) await jobs.schedule();
+      if (schedules) {
+        await jobs.schedule();
+        jobs.keepScheduled(); // re-created if a Redis flush loses them
+      }
       jobs.startWorker();
     });
     system.onClose.push(() => jobs.close());

@@ -10,11 +10,12 @@ import underPressure from '@fastify/under-pressure';
 import jwt from '@fastify/jwt';
 import metrics from 'fastify-metrics';
 import type { Logger } from '../../platform/logger.js';
-import type { Metrics } from '../../platform/metrics.js';
+import type { Metrics, RefusalReason } from '../../platform/metrics.js';
 import { operationOf, recordDecision } from './decisions.js';
 import type { Registry } from '../postgres/registry.js';
 import { authPlugin, type TerminalDirectory } from './auth.js';
 import { sendProblem } from './problem.js';
+import { isDependencyDown } from './dependency-errors.js';
 import { adminRoutes } from './routes/admin.js';
 import { moneyRoutes } from './routes/money.js';
 import { cardRoutes } from './routes/cards.js';
@@ -29,6 +30,8 @@ const citizenLoginUrl = '/v1/citizen/login';
 /** Status of a failed login → reason label: bad input or card, wrong PIN, locked, too many attempts. */
 const loginFailureReasons: Record<number, string> = { 400: 'invalid', 401: 'pin', 423: 'locked', 429: 'limited' };
 const misnamedDefaultGauges = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+/** Retry-After of a 503 while a dependency is down. */
+export const dependencyRetryAfterSeconds = 1;
 
 export interface HttpDeps {
   logger: Logger;
@@ -60,7 +63,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('businessMetrics', deps.metrics);
   // A refusal before the handler: an authorization route's answer is counted as its decision (91).
-  const countRefusal = (request: FastifyRequest, reply: FastifyReply, reason: 'pressure' | 'starting') => {
+  const countRefusal = (request: FastifyRequest, reply: FastifyReply, reason: RefusalReason) => {
     if (operationOf(request)) recordDecision(reply, '91', 'http', true, reason);
     else deps.metrics.refused('http', reason);
   };
@@ -128,16 +131,30 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
       // Malformed JSON, wrong content type, body too large.
       return sendProblem(reply, error.statusCode, '30', error.message);
     }
-    request.log.error({ err: error, url: request.url.replace(/\d{16,19}/g, (m) => maskCardNo(m)) }, 'request failed');
+    const url = request.url.replace(/\d{16,19}/g, (m) => maskCardNo(m));
+    if (isDependencyDown(error)) {
+      request.log.error({ err: error, url }, 'request failed: dependency down');
+      reply.header('retry-after', String(dependencyRetryAfterSeconds));
+      return sendProblem(reply, 503, '91', 'a dependency (Redis or PostgreSQL) is unreachable: nothing was done, retry later');
+    }
+    request.log.error({ err: error, url }, 'request failed');
     return sendProblem(reply, 500, '96', 'internal error');
   });
   app.setNotFoundHandler((request, reply) => sendProblem(reply, 404, '12', `no route ${request.method} ${request.url.split('?')[0]!.replace(/\d{16,19}/g, (m) => maskCardNo(m))}`));
 
   // Money and card calls wait for startup recovery: until then Redis may disagree with the ledger.
+  // With Redis disconnected they are refused at once (a queued command would stall for seconds and
+  // then fail as 96); ioredis reconnects by itself and the calls are served again.
   app.addHook('onRequest', async (request, reply) => {
-    if (request.url.startsWith('/v1/') && !deps.health.recovered()) {
+    if (!request.url.startsWith('/v1/') || request.url.startsWith('/v1/pki/')) return;
+    if (!deps.health.recovered()) {
       countRefusal(request, reply, 'starting');
       return sendProblem(reply, 503, '91', 'starting: recovery not finished');
+    }
+    if (!deps.health.redisReady()) {
+      countRefusal(request, reply, 'overload');
+      reply.header('retry-after', String(dependencyRetryAfterSeconds));
+      return sendProblem(reply, 503, '91', 'Redis is unreachable: nothing was done, retry later');
     }
   });
 

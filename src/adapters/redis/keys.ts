@@ -42,6 +42,16 @@ export class RedisKeys {
     return `${this.prefix}stats:${name}`;
   }
 
+  /** Sorted set: citizen-login attempts from one source address (login-address.lua). */
+  loginAddress(address: string): string {
+    return `${this.prefix}login:addr:${address}`;
+  }
+
+  /** Counter: failed citizen logins across all addresses in one minute (epoch minutes). */
+  loginFailureMinute(minute: number): string {
+    return `${this.prefix}login:fail:${minute}`;
+  }
+
   /** For SCAN: every card key of this prefix. */
   cardPattern(): string {
     return `${this.prefix}{card:*`;
