@@ -30,6 +30,7 @@ import { verifyPin } from './platform/secrets.js';
 import { pinFromEncryptedBlock } from './app/pin.js';
 import { areas } from './wiring/index.js';
 import { demoTerminalsFile } from './wiring/where-to-go.js';
+import { buildPki } from './wiring/pki.js';
 
 export interface System {
   config: Config;
@@ -104,7 +105,7 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
     authorizer,
     secrets,
     clock,
-    onCardStatus: (cardNo, status) => hotlist.record(cardNo, status !== 'active', status === 'active' ? 'cleared' : status),
+    onCardStatus: (cardNo, status) => hotlist.record(cardNo, status !== 'active', status === 'active' ? 'cleared' : status, clock.now()),
   });
   const pinCheck: PinCheck = async ({ terminalId, cardNo, pinBlockHex, pinHash }) => {
     const terminal = await registry.terminal(terminalId);
@@ -134,6 +135,7 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
     recovered: () => system.recovered,
   };
   metrics.watch({ ledgerQueued: () => ledger.queued, dependencies: { postgres: health.postgres, redis: health.redis } });
+  system.pki = buildPki(system) as System['pki'];
   system.http = await buildHttpApp({
     logger: log,
     metrics,
@@ -142,6 +144,8 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
     maxEventLoopDelayMs: config.eventLoopDelayMaxMs,
     terminals,
     registry,
+    tlsTerminalOf: (socket) => system.pki.gate.terminalOf(socket),
+    terminalTlsOnly: config.terminalTlsOnly,
     admin: system.admin,
     money: system.money,
     cards: system.cards,

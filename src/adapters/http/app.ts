@@ -2,6 +2,7 @@
 // route plugins of each area. Every request body is validated against its TypeBox schema.
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { Registry as PromRegistry, register as processRegistry } from 'prom-client';
+import type { TLSSocket } from 'node:tls';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
@@ -47,6 +48,10 @@ export interface HttpDeps {
   health: HealthChecks;
   /** Event-loop delay above which requests are refused with 503 (back-pressure). */
   maxEventLoopDelayMs?: number;
+  /** The terminal of an HTTPS client certificate (the PKI area's mTLS gate). */
+  tlsTerminalOf?: (socket: TLSSocket) => Promise<string | null>;
+  /** TERMINAL_TLS_ONLY=1: terminal API keys refused on the plain port. */
+  terminalTlsOnly?: boolean;
   /** Extra route plugins registered by other areas (transit, medical, citizen, jobs, pages). */
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
 }
@@ -101,7 +106,13 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
       return reply.type(merged.contentType).send(await merged.metrics());
     },
   );
-  await app.register(authPlugin, { adminToken: deps.adminToken, registry: deps.registry, terminals: deps.terminals });
+  await app.register(authPlugin, {
+    adminToken: deps.adminToken,
+    registry: deps.registry,
+    terminals: deps.terminals,
+    ...(deps.tlsTerminalOf ? { tlsTerminalOf: deps.tlsTerminalOf } : {}),
+    terminalTlsOnly: deps.terminalTlsOnly ?? false,
+  });
 
   // Calls whose body is `{}` (reverse, cancel, replace, report-loss) are also accepted with no
   // body at all, or an empty one sent as JSON; malformed JSON stays a 400.

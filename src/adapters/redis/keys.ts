@@ -24,6 +24,11 @@ export class RedisKeys {
     return `${this.prefix}pending`;
   }
 
+  /** Pub/sub channel: the id of a terminal whose status changed (src/adapters/redis/terminal-events.ts). */
+  terminalEvents(): string {
+    return `${this.prefix}events:terminal-status`;
+  }
+
   /** Set when the cache holds state built from PostgreSQL; missing after a flush. */
   epoch(): string {
     return `${this.prefix}meta:epoch`;
