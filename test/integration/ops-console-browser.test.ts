@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { createTestSystem, adminToken, type TestSystem } from '../support/system.js';
 import { admin, issueCard, retailPos } from '../support/fixtures.js';
-import { at, bus, postTap, tapId, upload } from './transit-helpers.js';
+import { bus, postTap, tapId, upload } from './transit-helpers.js';
 import { chromiumArgs, ensureChromium } from '../browser/chromium.js';
 
 const browserState = ensureChromium();
@@ -32,10 +32,11 @@ describe.skipIf(!browserState.ok)('operations console in Chromium', () => {
     const pay = (cardNo: string, amount: number, paymentId: string) => sys.http.inject({ method: 'POST', url: '/v1/payments', headers: pos.headers, payload: { paymentId, cardNo, amount } });
     await pay(rich.cardNo, 300, 'cb-1');
     await pay(poor.cardNo, 5000, 'cb-2'); // 51
-    await postTap(sys.http, validator, { tapId: tapId('c'), cardNo: rich.cardNo, tappedAt: at('07:00') });
-    await postTap(sys.http, validator, { tapId: tapId('c'), cardNo: rich.cardNo, tappedAt: at('07:01') }); // 65
-    await postTap(sys.http, validator, { tapId: tapId('c'), cardNo: '6200000000000001', tappedAt: at('07:02') }); // 14
-    await upload(sys.http, validator, [{ tapId: tapId('u'), cardNo: poor.cardNo, tappedAt: at('08:00') }, { tapId: 'bad' }]);
+    const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+    await postTap(sys.http, validator, { tapId: tapId('c'), cardNo: rich.cardNo, tappedAt: ago(20) });
+    await postTap(sys.http, validator, { tapId: tapId('c'), cardNo: rich.cardNo, tappedAt: ago(19.5) }); // 65
+    await postTap(sys.http, validator, { tapId: tapId('c'), cardNo: '6200000000000001', tappedAt: ago(19) }); // 14
+    await upload(sys.http, validator, [{ tapId: tapId('u'), cardNo: poor.cardNo, tappedAt: new Date(Date.now() - 3_600_000).toISOString() }, { tapId: 'bad' }]);
     browser = await chromium.launch({ executablePath: browserState.ok ? browserState.path : undefined, args: chromiumArgs });
   });
   afterAll(async () => {
