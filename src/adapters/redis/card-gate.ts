@@ -1,6 +1,7 @@
 // The Redis side of the hot path: runs the gate scripts on a card's cached state, installs state
 // from PostgreSQL on a miss, and records, finalizes or undoes commands.
 import { performance } from 'node:perf_hooks';
+import { commandScope, type ScopedCommand } from '../../domain/command-scope.js';
 import { loadLua, type CardRedis, type ScriptReply } from './client.js';
 import type { RedisKeys } from './keys.js';
 import type { CardSnapshot, GateCredit, GateDebit, GateResult, OpRecord } from '../../app/ports.js';
@@ -15,10 +16,23 @@ export interface GateCall {
   cardNo: string;
   opKind: string;
   opId: string;
+  terminalId?: string | null;
+  detail?: Record<string, unknown> | undefined;
   requestHash: string;
   businessDate: string;
   gate: GateDebit | GateCredit;
 }
+
+/** A command's key: a terminal's client ids are scoped to it (DESIGN §11, domain/command-scope.ts). */
+export interface OpRef extends ScopedCommand {
+  cardNo: string;
+  opId: string;
+}
+
+const scopedId = (call: OpRef): string => {
+  const scope = commandScope(call);
+  return scope ? `${scope}/${call.opId}` : call.opId;
+};
 
 export class CardGate {
   /** Observer of each gate script's time in seconds (the Redis gate latency metric). */
@@ -29,8 +43,13 @@ export class CardGate {
     readonly keys: RedisKeys,
   ) {}
 
-  pendingMember(call: { cardNo: string; opKind: string; opId: string }): string {
-    return `${call.cardNo} ${call.opKind}:${call.opId}`;
+  pendingMember(call: OpRef): string {
+    return `${call.cardNo} ${call.opKind}:${scopedId(call)}`;
+  }
+
+  /** The command's idempotency record key; a scoped client id (DESIGN §11) is `<scope>/<id>`. */
+  private opKey(call: OpRef): string {
+    return this.keys.cardOp(call.cardNo, call.opKind, scopedId(call));
   }
 
   async run(call: GateCall): Promise<GateResult> {
@@ -44,7 +63,7 @@ export class CardGate {
   }
 
   private async runScript(call: GateCall): Promise<GateResult> {
-    const keys = [this.keys.cardState(call.cardNo), this.keys.cardOp(call.cardNo, call.opKind, call.opId), this.keys.pending()];
+    const keys = [this.keys.cardState(call.cardNo), this.opKey(call), this.keys.pending()];
     const member = this.pendingMember(call);
     const g = call.gate;
     if (g.type === 'debit' && g.fare) return this.runTap(call, g, g.fare, keys, member);
@@ -89,8 +108,8 @@ export class CardGate {
     return (keys, args) => commands[name]!.call(this.redis, ...keys, ...args);
   }
 
-  async finalize(call: { cardNo: string; opKind: string; opId: string }, record: OpRecord): Promise<void> {
-    await this.redis.runScript('finalize', [this.keys.cardOp(call.cardNo, call.opKind, call.opId), this.keys.pending()], [
+  async finalize(call: OpRef, record: OpRecord): Promise<void> {
+    await this.redis.runScript('finalize', [this.opKey(call), this.keys.pending()], [
       JSON.stringify(record),
       opRecordTtlSeconds,
       this.pendingMember(call),
@@ -98,12 +117,12 @@ export class CardGate {
   }
 
   /** Remembers a decline so that a retry with the same id gets the same answer. */
-  async remember(call: { cardNo: string; opKind: string; opId: string }, record: OpRecord): Promise<void> {
-    await this.redis.set(this.keys.cardOp(call.cardNo, call.opKind, call.opId), JSON.stringify(record), 'EX', declineRecordTtlSeconds, 'NX');
+  async remember(call: OpRef, record: OpRecord): Promise<void> {
+    await this.redis.set(this.opKey(call), JSON.stringify(record), 'EX', declineRecordTtlSeconds, 'NX');
   }
 
-  async readRecord(call: { cardNo: string; opKind: string; opId: string }): Promise<OpRecord | null> {
-    const raw = await this.redis.get(this.keys.cardOp(call.cardNo, call.opKind, call.opId));
+  async readRecord(call: OpRef): Promise<OpRecord | null> {
+    const raw = await this.redis.get(this.opKey(call));
     return raw ? (JSON.parse(raw) as OpRecord) : null;
   }
 
@@ -113,7 +132,7 @@ export class CardGate {
     const daily = g.type === 'debit' ? -g.dailyAddFen : g.dailyGiveBackFen;
     await this.redis.runScript(
       'undo',
-      [this.keys.cardState(call.cardNo), this.keys.cardOp(call.cardNo, call.opKind, call.opId), this.keys.pending()],
+      [this.keys.cardState(call.cardNo), this.opKey(call), this.keys.pending()],
       [(sign * g.purseFen).toString(), (sign * g.medicalFen).toString(), daily.toString(), call.businessDate, this.pendingMember(call)],
     );
     if (g.type === 'debit' && g.fare) await this.fareScript('tap-fare-undo', 1)([this.keys.cardFare(call.cardNo)], [g.fare.next, g.fare.previous ?? '', fareStateTtlSeconds]);
@@ -123,10 +142,10 @@ export class CardGate {
    * Drops the card's cached state and the command's record and pending mark, as startup recovery
    * does: used when a commit's outcome is unknown, so that the card reloads from PostgreSQL.
    */
-  async abandon(call: { cardNo: string; opKind: string; opId: string }): Promise<void> {
+  async abandon(call: OpRef): Promise<void> {
     const results = await this.redis
       .pipeline()
-      .del(this.keys.cardState(call.cardNo), this.keys.cardFare(call.cardNo), this.keys.cardOp(call.cardNo, call.opKind, call.opId))
+      .del(this.keys.cardState(call.cardNo), this.keys.cardFare(call.cardNo), this.opKey(call))
       .srem(this.keys.pending(), this.pendingMember(call))
       .exec();
     const failed = results?.find(([error]) => error);
