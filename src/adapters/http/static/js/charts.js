@@ -14,11 +14,18 @@ const barRowPx = 26;
 const chartHeightPx = 220;
 const phonePx = 600;
 
-/** An axis's size from its longest tick label, so that no label is cut (uPlot measures in device pixels). */
+/** Height of a horizontal axis's tick labels, in CSS pixels. */
+const tickTextPx = 18;
+
+/**
+ * An axis's size from its tick labels, so that no label is cut: a vertical axis as wide as its
+ * longest label (uPlot measures in device pixels), a horizontal one a line of text high.
+ */
 function fitSize(self, values, axisIdx, cycleNum) {
   const axis = self.axes[axisIdx];
   if (cycleNum > 1) return axis._size;
-  let size = axis.ticks.size + axis.gap + (axis.label ? 22 : 0);
+  let size = axis.ticks.size + axis.gap;
+  if (axis.side === 0 || axis.side === 2) return size + tickTextPx;
   const longest = (values ?? []).reduce((a, v) => (String(v).length > a.length ? String(v) : a), '');
   if (longest) {
     self.ctx.font = axis.font[0];
@@ -55,7 +62,8 @@ class Chart {
     this.plot?.destroy();
     this.container.replaceChildren();
     this.key = key;
-    this.plot = new uPlot({ ...this.build(), width: this.width(), height: heightPx }, data, this.container);
+    // The legend names each series and its colour; values stay on the axes (no hover needed).
+    this.plot = new uPlot({ legend: { live: false }, ...this.build(), width: this.width(), height: heightPx }, data, this.container);
   }
 
   message(text) {
@@ -84,7 +92,8 @@ export function rateChart(container) {
       { label: 'declined / s', stroke: palette[1], width: 2, points: { show: false } },
     ],
     axes: [
-      axis({ label: 'time (Shanghai)', values: (_u, splits) => splits.map((s) => clockTime(s * 1000)) }),
+      // Whole seconds only, and far enough apart that no two labels touch.
+      axis({ label: 'time (Shanghai)', space: 90, incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600], values: (_u, splits) => splits.map((s) => clockTime(s * 1000)) }),
       axis({ label: 'authorizations / s', values: (_u, splits) => splits.map((s) => (Number.isInteger(s) ? String(s) : '')) }),
     ],
   }));
@@ -128,7 +137,6 @@ export function barsChart(container, { title, valueLabel }) {
   let labels = [];
   const chart = new Chart(container, () => ({
     title,
-    legend: { show: true },
     cursor: { points: { show: false } },
     scales: { x: { time: false, ori: 1, dir: 1, range: () => [-0.5, labels.length - 0.5] }, y: { ori: 0, range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.1))] } },
     series: [
@@ -144,6 +152,6 @@ export function barsChart(container, { title, valueLabel }) {
   return (items, emptyText) => {
     if (items.length === 0) return chart.message(emptyText);
     labels = items.map((i) => i.label);
-    chart.show(labels.join('|'), [items.map((_, i) => i), items.map((i) => i.value)], items.length * barRowPx + 110);
+    chart.show(labels.join('|'), [items.map((_, i) => i), items.map((i) => i.value)], items.length * barRowPx + 90);
   };
 }

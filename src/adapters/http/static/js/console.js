@@ -10,6 +10,18 @@ const statsEveryMs = 1000;
 const slowEveryMs = 15_000;
 const jobCellChars = 160;
 const $ = (id) => document.getElementById(id);
+/** The console's one date format (docs/citizen.md): business days are typed as YYYY-MM-DD too. */
+const dayPattern = /^\d{4}-\d{2}-\d{2}$/;
+
+/** The day typed in an input, '' for the default day, or null (and a message) when it is not a date. */
+function typedDay(id) {
+  const day = $(id).value.trim();
+  if (day && !dayPattern.test(day)) {
+    message(`Type the business day as YYYY-MM-DD (not "${day}").`, 'error');
+    return null;
+  }
+  return day;
+}
 
 let token = sessionStorage.getItem(tokenKey);
 let timers = [];
@@ -89,7 +101,8 @@ function renderChannels(rows) {
 }
 
 async function loadRidership() {
-  const day = $('day').value;
+  const day = typedDay('day');
+  if (day === null) return;
   const r = await get(`/v1/admin/console/ridership${day ? `?businessDate=${encodeURIComponent(day)}` : ''}`);
   if (!r) return;
   if (!day) $('day').value = r.businessDate;
@@ -136,6 +149,31 @@ async function loadTrialBalance() {
   $('tb').replaceChildren(table);
 }
 
+/**
+ * A run's result for a person: its top-level figures ("parties 3 · gross ¥23.00 · file
+ * clearing-….csv"), amounts (…Fen) in yuan; lists and nested detail are counted, not dumped.
+ */
+function resultSummary(text) {
+  let result;
+  try {
+    result = JSON.parse(text);
+  } catch {
+    return text.length > jobCellChars ? `${text.slice(0, jobCellChars)}…` : text;
+  }
+  if (!result || typeof result !== 'object' || Array.isArray(result)) return String(result);
+  const parts = [];
+  for (const [key, value] of Object.entries(result)) {
+    if (key === 'businessDate' || value === null) continue;
+    if (key.endsWith('Fen') && typeof value === 'number') parts.push(`${key.slice(0, -3)} ${yuan(value)}`);
+    else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string') parts.push(`${key} ${value}`);
+    else if (Array.isArray(value)) {
+      if (value.length > 0) parts.push(`${key} ${value.length}`);
+    } else if (typeof value.fileName === 'string') parts.push(`file ${value.fileName}`);
+  }
+  const summary = parts.join(' · ');
+  return summary.length > jobCellChars ? `${summary.slice(0, jobCellChars)}…` : summary;
+}
+
 async function loadJobs() {
   const j = await get('/v1/admin/console/jobs');
   if (!j) return;
@@ -155,17 +193,19 @@ async function loadJobs() {
     if (v === null || v === undefined) return '';
     const text = String(v);
     if (c.endsWith('_at')) return dateTime(text);
+    if (c === 'result') return resultSummary(text);
     return text.length > jobCellChars ? `${text.slice(0, jobCellChars)}…` : text;
   };
   for (const run of j.runs) {
-    table.append(el('tr', {}, ...cols.map((c) => el('td', { class: c === 'result' || c === 'error' ? 'wrap' : 'nowrap', title: c === 'result' ? String(run[c] ?? '') : null, text: cellText(c, run[c]) }))));
+    table.append(el('tr', {}, ...cols.map((c) => el('td', { class: c === 'result' ? 'summary' : c === 'error' ? 'wrap' : 'nowrap', title: c === 'result' ? String(run[c] ?? '') : null, text: cellText(c, run[c]) }))));
   }
   $('jobs').replaceChildren(table);
 }
 
 /** The clearing job's settlement file of a day as a table, amounts in yuan from integer fen, with the file linked. */
 async function loadClearing() {
-  const day = $('clearing-day').value;
+  const day = typedDay('clearing-day');
+  if (day === null) return;
   const c = await get(`/v1/admin/console/clearing${day ? `?businessDate=${encodeURIComponent(day)}` : ''}`);
   if (!c) return;
   if (!day && c.businessDate) $('clearing-day').value = c.businessDate;
