@@ -6,6 +6,7 @@
 // Screenshots (desktop and phone) go to var/.
 import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
@@ -21,6 +22,7 @@ const browserState = ensureChromium();
 if (!browserState.ok) console.warn(`[ops-console-browser] SKIPPED: ${browserState.reason}`);
 const shots = path.resolve('var');
 const ui = { timeout: 15_000, interval: 100 };
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 describe.skipIf(!browserState.ok)('operations console in Chromium', () => {
   let sys: TestSystem;
@@ -150,6 +152,18 @@ describe.skipIf(!browserState.ok)('operations console in Chromium', () => {
     expect(outside).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();
+
+    // axe-core on the console with its charts and clearing table drawn (bypassCSP: axe is an injected script).
+    const audit = await browser.newPage({ viewport: { width: 1400, height: 1000 }, bypassCSP: true });
+    await audit.goto(`${base}/console`);
+    await audit.fill('[data-testid=admin-token]', adminToken);
+    await audit.click('#connect-btn');
+    await expect.poll(() => audit.locator('[data-testid=clearing-table] tr[data-party]').count(), ui).toBeGreaterThan(0);
+    await expect.poll(() => audit.locator('.chart-box canvas').count(), ui).toBe(4);
+    await audit.addScriptTag({ path: axePath });
+    const violations = (await audit.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations)`)) as { id: string; impact: string | null; nodes: { target: string[] }[] }[];
+    expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id} ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+    await audit.close();
   });
 
   it('says the server cannot be reached, not "HTTP 0", and recovers when it answers again', async () => {

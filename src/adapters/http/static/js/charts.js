@@ -1,6 +1,7 @@
 // The console's charts, drawn with uPlot (served from this origin, /ui/vendor/): time lines and
 // per-hour lines with axes, units and legends, and horizontal bars whose labels are measured so that
-// none is clipped. Each chart follows its panel's width (phone too) and is updated in place.
+// none is clipped. Each chart follows its panel's width (phone too) and is updated in place, and
+// carries its figures as a table for screen readers (a canvas has no text).
 import uPlot from '../vendor/uPlot.esm.js';
 import { clockTime } from './format.js';
 
@@ -45,7 +46,28 @@ class Chart {
     this.build = build;
     this.plot = null;
     this.key = '';
+    this.box = document.createElement('div');
+    this.table = document.createElement('table');
+    this.table.className = 'sr-only';
+    container.replaceChildren(this.box, this.table);
     new ResizeObserver(() => this.fit()).observe(container);
+  }
+
+  /** The chart's figures as a table: caption, column heads, rows of cells. */
+  describe({ caption, head, rows }) {
+    const tr = (cells, tag) => {
+      const row = document.createElement('tr');
+      for (const c of cells) {
+        const cell = document.createElement(tag);
+        cell.textContent = String(c);
+        if (tag === 'th') cell.scope = 'col';
+        row.append(cell);
+      }
+      return row;
+    };
+    const cap = document.createElement('caption');
+    cap.textContent = caption;
+    this.table.replaceChildren(cap, tr(head, 'th'), ...rows.map((r) => tr(r, 'td')));
   }
 
   width() {
@@ -53,17 +75,18 @@ class Chart {
   }
 
   /** key: what the chart's shape depends on (series, labels); a change rebuilds it. */
-  show(key, data, heightPx) {
+  show(key, data, heightPx, summary) {
     this.heightPx = heightPx;
+    this.describe(summary);
     if (this.plot && key === this.key) {
       this.plot.setData(data);
       return;
     }
     this.plot?.destroy();
-    this.container.replaceChildren();
+    this.box.replaceChildren();
     this.key = key;
     // The legend names each series and its colour; values stay on the axes (no hover needed).
-    this.plot = new uPlot({ legend: { live: false }, ...this.build(), width: this.width(), height: heightPx }, data, this.container);
+    this.plot = new uPlot({ legend: { live: false }, ...this.build(), width: this.width(), height: heightPx }, data, this.box);
   }
 
   message(text) {
@@ -73,7 +96,8 @@ class Chart {
     const note = document.createElement('p');
     note.className = 'note';
     note.textContent = text;
-    this.container.replaceChildren(note);
+    this.box.replaceChildren(note);
+    this.table.replaceChildren();
   }
 
   fit() {
@@ -102,7 +126,12 @@ export function rateChart(container) {
     const xs = samples.map((p) => Date.parse(p.at) / 1000);
     const approved = samples.map((p) => p.byCode?.['00'] ?? 0);
     const declined = samples.map((p, i) => p.total - approved[i]);
-    chart.show('rate', [xs, approved, declined], chartHeightPx);
+    const last = samples.length - 1;
+    chart.show('rate', [xs, approved, declined], chartHeightPx, {
+      caption: 'Authorizations per second, latest sample',
+      head: ['time (Shanghai)', 'approved / s', 'declined / s'],
+      rows: [[clockTime(xs[last] * 1000), approved[last], declined[last]]],
+    });
   };
 }
 
@@ -122,13 +151,18 @@ export function hourlyChart(container, { unit }) {
       axis({ label: `${unit} per hour` }),
     ],
   }));
-  /** series: [{name, values: (number|null)[24]}], hourLabels: 24 labels. */
-  return (series, hourLabels, emptyText) => {
+  /** series: [{name, values: (number|null)[24]}], hourLabels: 24 labels; null is a suppressed value (under `min`). */
+  return (series, hourLabels, emptyText, min) => {
     if (series.length === 0) return chart.message(emptyText);
     labels = hourLabels;
     names = series.map((s) => s.name);
     // The tick density depends on the width: rebuilt when the panel crosses the phone width.
-    chart.show(`${names.join('|')}#${container.clientWidth < phonePx}`, [hourLabels.map((_, i) => i), ...series.map((s) => s.values)], chartHeightPx + 40);
+    const rows = series.flatMap((s) => s.values.map((v, i) => [s.name, hourLabels[i], v === null ? `<${min}` : v]).filter((r) => r[2] !== 0));
+    chart.show(`${names.join('|')}#${container.clientWidth < phonePx}`, [hourLabels.map((_, i) => i), ...series.map((s) => s.values)], chartHeightPx + 40, {
+      caption: `${unit} per route and hour`,
+      head: ['route', 'hour', unit],
+      rows,
+    });
   };
 }
 
@@ -152,6 +186,10 @@ export function barsChart(container, { title, valueLabel }) {
   return (items, emptyText) => {
     if (items.length === 0) return chart.message(emptyText);
     labels = items.map((i) => i.label);
-    chart.show(labels.join('|'), [items.map((_, i) => i), items.map((i) => i.value)], items.length * barRowPx + 90);
+    chart.show(labels.join('|'), [items.map((_, i) => i), items.map((i) => i.value)], items.length * barRowPx + 90, {
+      caption: title,
+      head: ['', valueLabel],
+      rows: items.map((i) => [i.label, i.value]),
+    });
   };
 }

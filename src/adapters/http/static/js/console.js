@@ -112,7 +112,7 @@ async function loadRidership() {
   const byKey = new Map(r.byRouteHour.map((c) => [`${c.route}|${c.hour}`, c]));
   // A suppressed cell (under the publication minimum) is a gap in its line, an absent one is zero.
   const series = routes.map((route) => ({ name: route, values: hours.map((h) => { const c = byKey.get(`${route}|${h}`); return c ? (c.suppressed ? null : c.count) : 0; }) }));
-  chartsOf().riders(series, hours.map((h) => `${String(h).padStart(2, '0')}:00`), 'No rides on this business day.');
+  chartsOf().riders(series, hours.map((h) => `${String(h).padStart(2, '0')}:00`), 'No rides on this business day.', r.cellMin);
   const totals = r.routes.map((x) => `${x.route}: ${x.total ?? `<${r.cellMin}`}`).join(' · ');
   const source = r.source === 'taps' ? 'accepted taps from the transit tap log' : 'paid rides from the ledger journal (no tap log for this day)';
   $('riders-note').textContent = `Business day ${r.businessDate} (04:00–04:00 Shanghai): ${source}; bus per route, metro per entry station; hours with under ${r.cellMin} riders are gaps in the line. ${totals ? `Totals: ${totals}` : ''}`;
