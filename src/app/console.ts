@@ -4,6 +4,7 @@
 import type { Pool } from '../adapters/postgres/db.js';
 import type { CardRedis } from '../adapters/redis/client.js';
 import type { RedisKeys } from '../adapters/redis/keys.js';
+import { cardsInFlight } from '../adapters/redis/in-flight.js';
 import { businessDayBounds } from '../domain/business-day.js';
 import { codeMeaning, type ResponseCode } from '../domain/codes.js';
 import { maskCardNo } from '../domain/card-number.js';
@@ -22,7 +23,6 @@ export const driftSampleMax = 200;
 export const driftScanCallsMax = 20;
 /** Recent journal rows whose cards are sampled first. */
 export const driftRecentTransfersMax = 2000;
-export const driftPendingScanMax = 10_000;
 
 export interface StatsSample {
   at: string;
@@ -278,13 +278,7 @@ export async function sampleDrift(redis: CardRedis, keys: RedisKeys, pool: Pool,
   for (const cardNo of listed) probe.exists(keys.cardState(cardNo));
   const exists = (await probe.exec()) ?? [];
   const cards = listed.filter((_, i) => exists[i]?.[1] === 1).slice(0, driftSampleMax);
-  const pending = new Set<string>();
-  let pcursor = '0';
-  do {
-    const [next, members] = await redis.sscan(keys.pending(), pcursor, 'COUNT', 1000);
-    for (const m of members) pending.add(m.slice(0, m.indexOf(' ')));
-    pcursor = next;
-  } while (pcursor !== '0' && pending.size < driftPendingScanMax);
+  const pending = await cardsInFlight(redis, keys, cards);
 
   const compare = async (list: string[]) => {
     const pipeline = redis.pipeline();

@@ -14,6 +14,7 @@ import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { adminToken, dropDatabase } from '../support/system.js';
 import { adminUrl, templateDb, urlFor } from '../support/db-names.js';
+import { pendingCount } from '../support/pending.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
@@ -278,13 +279,13 @@ async function loadAndKill(round: number): Promise<void> {
   while (answers.size - answeredBefore < answersBeforeKill && next < sent.length) await new Promise((r) => setTimeout(r, 2));
   // Kill while commands sit between the gate and their commit (a 40 ms batch wait keeps them there).
   const killBy = Date.now() + 10_000;
-  while (Date.now() < killBy && (await redis!.scard(`${world.prefix}pending`)) < 2) await new Promise((r) => setImmediate(r));
+  while (Date.now() < killBy && (await pendingCount(redis!, world.prefix)) < 2) await new Promise((r) => setImmediate(r));
   await server!.kill('SIGKILL');
   killed = true;
   await load;
   client.close();
   world.client = null;
-  const pendingAtKill = await redis!.scard(`${world.prefix}pending`);
+  const pendingAtKill = await pendingCount(redis!, world.prefix);
   world.timings.push(`round ${round}: issued ${next}, answered ${answers.size - answeredBefore}, pending at kill ${pendingAtKill}`);
   expect(pendingAtKill, 'the kill should land while commands are between gate and commit').toBeGreaterThan(0);
   expect(next).toBeLessThan(sent.length); // the load was cut short
@@ -297,7 +298,7 @@ async function restartAndVerify(round: number, opts: { redisLost: boolean }): Pr
   const client = await timed(`round ${round} restart`, world.server!.start());
   world.client = client;
   // Startup recovery ran before ready: nothing is left pending.
-  expect(await redis!.scard(`${world.prefix}pending`)).toBe(0);
+  expect(await pendingCount(redis!, world.prefix)).toBe(0);
 
   // Every answered approval is in the ledger exactly once, under the answered transaction id.
   const rows = await db!.query<{ op_id: string; transfer_id: string }>(`SELECT op_id, transfer_id::text FROM transfers WHERE op_kind = 'payment'`);

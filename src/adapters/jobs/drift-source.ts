@@ -4,6 +4,7 @@ import type { Pool } from '../postgres/db.js';
 import type { CardRedis } from '../redis/client.js';
 import type { RedisKeys } from '../redis/keys.js';
 import type { CardGate } from '../redis/card-gate.js';
+import { cardsInFlight } from '../redis/in-flight.js';
 import type { CachedCard, DriftSource, LedgerCard } from '../../app/jobs/redis-drift.js';
 
 /** Keys asked of Redis per SCAN step (a hint; a page holds the card states among them). */
@@ -64,19 +65,7 @@ export class RedisDriftSource implements DriftSource {
   }
 
   async inFlight(cardNos: string[]): Promise<Set<string>> {
-    const wanted = new Set(cardNos);
-    const busy = new Set<string>();
-    // Members are "<cardNo> <opKind>:<opId>"; the set holds only uncommitted commands, so it is small.
-    let cursor = '0';
-    do {
-      const [next, members] = await this.redis.sscan(this.keys.pending(), cursor, 'COUNT', 1000);
-      cursor = next;
-      for (const m of members) {
-        const cardNo = m.slice(0, m.indexOf(' '));
-        if (wanted.has(cardNo)) busy.add(cardNo);
-      }
-    } while (cursor !== '0');
-    return busy;
+    return cardsInFlight(this.redis, this.keys, cardNos);
   }
 
   async forget(cardNo: string): Promise<void> {

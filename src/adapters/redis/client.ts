@@ -7,15 +7,17 @@ import { Redis } from 'ioredis';
 
 const luaDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lua');
 
-export const scriptNames = ['load-card', 'authorize', 'credit', 'finalize', 'undo', 'set-fields'] as const;
+export const scriptNames = ['load-card', 'card-probe', 'authorize', 'credit', 'finalize', 'undo', 'abandon', 'set-fields'] as const;
 export type ScriptName = (typeof scriptNames)[number];
 
 const scriptKeys: Record<ScriptName, number> = {
-  'load-card': 1,
-  authorize: 3,
-  credit: 3,
-  finalize: 2,
-  undo: 3,
+  'load-card': 2,
+  'card-probe': 1,
+  authorize: 4,
+  credit: 4,
+  finalize: 3,
+  undo: 4,
+  abandon: 5,
   'set-fields': 1,
 };
 
