@@ -83,3 +83,25 @@ export async function createTestSystem(options: SystemOptions & { env?: Record<s
   };
   return system;
 }
+
+/**
+ * Another process's system on the same database and Redis prefix as `base` (as a second server
+ * would be): its own owner id, pools and caches. Closing it leaves the shared database alone.
+ */
+export async function joinTestSystem(base: TestSystem, options: SystemOptions = {}): Promise<TestSystem> {
+  const logLines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logLines.push(String(chunk));
+      done();
+    },
+  });
+  const system = (await buildSystem(base.config, { logger: createLogger(base.config.logLevel, sink), ...options })) as TestSystem;
+  await system.start();
+  system.dbName = base.dbName;
+  system.logLines = logLines;
+  system.destroy = async () => {
+    await system.close().catch(() => undefined);
+  };
+  return system;
+}
