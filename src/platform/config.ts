@@ -2,7 +2,8 @@
 // process with a message naming the variable.
 import { availableParallelism } from 'node:os';
 
-export type Role = 'all' | 'api' | 'iso' | 'worker';
+/** `web` = api + iso without the jobs worker: what `npm start` runs in each of its worker processes. */
+export type Role = 'all' | 'api' | 'iso' | 'worker' | 'web';
 
 export interface Config {
   nodeEnv: string;
@@ -91,7 +92,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (jwtSecret.length < 32) throw new ConfigError('JWT_SECRET', 'must be at least 32 characters');
   if (production && jwtSecret === devJwtSecret) throw new ConfigError('JWT_SECRET', 'the development default is refused in production');
   const role = str(env, 'ROLE', 'all');
-  if (!['all', 'api', 'iso', 'worker'].includes(role)) throw new ConfigError('ROLE', 'must be all, api, iso or worker');
+  if (!['all', 'api', 'iso', 'worker', 'web'].includes(role)) throw new ConfigError('ROLE', 'must be all, api, iso, worker or web');
   const seed = str(env, 'SEED', '1');
   if (seed !== '0' && seed !== '1') throw new ConfigError('SEED', 'must be 0 or 1');
   const logLevel = str(env, 'LOG_LEVEL', 'info');

@@ -88,7 +88,7 @@ export const isoArea: Area = {
     const gateway = buildIsoGateway(system);
     system.iso = gateway;
     system.onClose.push(() => gateway.close());
-    if (system.config.role !== 'all' && system.config.role !== 'iso') return;
+    if (system.config.role !== 'all' && system.config.role !== 'iso' && system.config.role !== 'web') return;
     system.onStart.push(async () => {
       const port = await gateway.server.listen(system.config.isoPort, system.config.httpHost);
       system.log.info({ port }, 'ISO 8583 listening');

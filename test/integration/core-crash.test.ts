@@ -117,6 +117,7 @@ class Server {
         REPORTS_DIR: `var/test-reports/${this.dbName}`,
         // A batch wait that keeps commands in flight between the gate and the commit.
         LEDGER_BATCH_WAIT_MS: '40',
+        WEB_CONCURRENCY: '1',
       },
     });
     this.child = child;
