@@ -66,8 +66,8 @@ export class OwnerLease {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     if (this.lost) return;
-    let left = 0;
-    for (const key of this.keys.pendingSetsOf(this.owner)) left += await this.redis.scard(key);
+    const sizes = await Promise.all(this.keys.pendingSetsOf(this.owner).map((key) => this.redis.scard(key)));
+    const left = sizes.reduce((a, b) => a + b, 0);
     if (left > 0) {
       this.log.warn({ owner: this.owner, left }, 'stopping with pending commands: they are recovered once the lease expires');
       return;

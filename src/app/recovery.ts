@@ -42,6 +42,13 @@ async function drain(redis: CardRedis, setKey: string, drop: (member: string) =>
   }
 }
 
+/** The pending sets of an owner that hold anything (one SCARD per set, auto-pipelined). */
+export async function nonEmptyPendingSets(redis: CardRedis, keys: RedisKeys, owner: string): Promise<string[]> {
+  const sets = keys.pendingSetsOf(owner);
+  const sizes = await Promise.all(sets.map((key) => redis.scard(key)));
+  return sets.filter((_, i) => sizes[i]! > 0);
+}
+
 /** Recovers what dead owners left pending (and the legacy set); safe while other processes serve. */
 export async function recoverDeadOwners(redis: CardRedis, keys: RedisKeys, gate: CardGate, log: Logger): Promise<Omit<RecoveryReport, 'redisWasEmpty'>> {
   const cards = new Set<string>();
@@ -65,11 +72,13 @@ export async function recoverDeadOwners(redis: CardRedis, keys: RedisKeys, gate:
     if (owner === keys.owner || !(await ownerIsDead(redis, keys, owner))) continue;
     const claimed = await redis.set(keys.ownerRecovery(owner), keys.owner, 'PX', recoveryClaimMs, 'NX');
     if (claimed !== 'OK') continue;
-    for (const setKey of keys.pendingSetsOf(owner)) {
+    for (const setKey of await nonEmptyPendingSets(redis, keys, owner)) {
       pendingCommands += await drain(redis, setKey, (member) => gate.abandonOf(parseMember(member), owner, true), cards);
     }
     await redis.srem(keys.owners(), owner);
-    await redis.del(keys.ownerRecovery(owner), keys.ownerLease(owner));
+    // Two keys of two slots on a cluster: two commands.
+    await redis.del(keys.ownerLease(owner));
+    await redis.del(keys.ownerRecovery(owner));
     ownersRecovered++;
   }
   const report = { pendingCommands, cardsInvalidated: cards.size, ownersRecovered };

@@ -3,8 +3,8 @@
 // The core's concurrency results are the same as with one process, and kill -9 of one worker
 // under load loses and doubles nothing while the others keep serving.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
-import { createTestSystem, type TestSystem } from '../support/system.js';
+import type { Redis } from 'ioredis';
+import { createTestSystem, testRedis, type TestSystem } from '../support/system.js';
 import { admin, issueCard, retailPos, type RegisteredTerminal } from '../support/fixtures.js';
 import { spawnServer, type Reply, type ServerProcess } from '../support/processes.js';
 import { pendingCount } from '../support/pending.js';
@@ -24,7 +24,7 @@ beforeAll(async () => {
   supervised = await spawnServer(sys.config, { WEB_CONCURRENCY: '2', ...leaseEnv });
   single = await spawnServer(sys.config, leaseEnv);
   servers = [supervised, single];
-  redis = new Redis(sys.config.redisUrl);
+  redis = testRedis(sys.config);
 }, 180_000);
 
 afterAll(async () => {
