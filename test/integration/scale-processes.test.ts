@@ -172,4 +172,44 @@ describe('two server processes and WEB_CONCURRENCY=2 on one database and Redis',
     }
     expect(await trialBalance()).toMatchObject({ balanced: true, total: 0 });
   }, 120_000);
+
+  it('graceful stop under load: the supervisor drains its workers; nothing stays pending, the other server serves on', async () => {
+    const cards = (await Promise.all(Array.from({ length: 8 }, () => issueCard(sys.http, { balance: 100_000 })))).map((c) => c.cardNo);
+    const answers = new Map<string, Record<string, unknown>>();
+    let next = 0;
+    let stopped = false;
+    const client = async () => {
+      while (!stopped && next < 2000) {
+        const i = next++;
+        const body = { paymentId: `mp-stop-${i}`, cardNo: cards[i % cards.length]!, amount: 100 };
+        try {
+          const res = await supervised.request('POST', '/v1/payments', body, pos.headers);
+          if (res.status === 200) answers.set(body.paymentId, res.body);
+        } catch {
+          // refused once the workers stopped accepting
+        }
+      }
+    };
+    const load = Promise.all(Array.from({ length: 16 }, client));
+    await waitFor('some answers', async () => answers.size >= 100);
+    await supervised.stop();
+    stopped = true;
+    await load;
+    // Drained, not killed: every process of the supervisor left with nothing pending, and deregistered.
+    expect(await pendingCount(redis, sys.config.redisKeyPrefix)).toBe(0);
+    const owners = await redis.smembers(sys.keys.owners());
+    const extra = owners.filter((o) => o !== sys.keys.owner && !single.output.includes(o));
+    if (extra.length > 0) console.info(`left registered: ${extra.join(' ')}\n${supervised.output.split('\n').filter((l) => extra.some((o) => l.includes(o.split('.')[1]!)) || l.includes('stopping') || l.includes('lease')).slice(-20).join('\n')}`);
+    expect(owners.sort()).toEqual([sys.keys.owner, ...(await single.ownerIds())].sort());
+    const rows = await sys.pool.query<{ op_id: string; transfer_id: string }>(`SELECT op_id, transfer_id::text FROM transfers WHERE op_kind = 'payment' AND op_id LIKE 'mp-stop-%'`);
+    const byId = new Map(rows.rows.map((r) => [r.op_id, r.transfer_id]));
+    for (const [paymentId, body] of answers) {
+      if (body.approved === true) expect(byId.get(paymentId), paymentId).toBe(body.transactionId);
+      else expect(body.code, paymentId).not.toBe('00');
+    }
+    console.info(`graceful stop under load: ${answers.size} answered, ${rows.rowCount} committed, 0 pending after the stop`);
+    const after = await single.request('POST', '/v1/payments', { paymentId: 'mp-stop-after', cardNo: cards[0]!, amount: 100 }, pos.headers);
+    expect(after.body).toMatchObject({ approved: true });
+    servers = [single];
+  }, 120_000);
 });

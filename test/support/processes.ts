@@ -10,6 +10,17 @@ import { adminToken } from './system.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const serverReadyWaitMsMax = 60_000;
+/** How long a stop waits for every process of the group to be gone. */
+export const serverStopWaitMsMax = 30_000;
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 /** Ports handed to spawned servers: one range per test process, away from the defaults. */
 let nextPort = 20_000 + (process.pid % 500) * 40;
 
@@ -76,6 +87,25 @@ export class ServerProcess {
     return this.env.WEB_CONCURRENCY === undefined || this.env.WEB_CONCURRENCY === '1' || this.output.includes('all workers started');
   }
 
+  /** Owner ids (src/app/ownership.ts) of the processes that answered `ready`. */
+  async ownerIds(): Promise<string[]> {
+    return this.readyEntries().map((e) => e.owner);
+  }
+
+  private readyEntries(): { owner: string; role: string }[] {
+    const out: { owner: string; role: string }[] = [];
+    for (const line of this.output.split('\n')) {
+      if (!line.startsWith('{')) continue;
+      try {
+        const entry = JSON.parse(line) as { msg?: string; owner?: string; role?: string };
+        if (entry.msg === 'ready' && entry.owner) out.push({ owner: entry.owner, role: entry.role ?? '' });
+      } catch {
+        // not a log line
+      }
+    }
+    return out;
+  }
+
   /** Pids of the processes that answered `ready`, from the JSON log lines (workers of a supervisor too). */
   readyPids(): number[] {
     const pids: number[] = [];
@@ -101,7 +131,7 @@ export class ServerProcess {
       signal: AbortSignal.timeout(20_000),
     });
     const text = await res.text();
-    let parsed: Record<string, unknown> = {};
+    let parsed: Record<string, unknown>;
     try {
       parsed = JSON.parse(text) as Record<string, unknown>;
     } catch {
@@ -120,11 +150,14 @@ export class ServerProcess {
       // already gone
     }
     await this.exited;
+    // npx exits at once on a signal; the node processes (a supervisor's workers draining) may not yet.
+    const deadline = Date.now() + serverStopWaitMsMax;
+    while (Date.now() < deadline && groupAlive(child.pid!)) await new Promise((r) => setTimeout(r, 50));
     this.child = null;
   }
 
   /** Graceful stop (SIGTERM to the group), then SIGKILL if it does not end in time. */
-  async stop(waitMs = 20_000): Promise<void> {
+  async stop(waitMs = serverStopWaitMsMax): Promise<void> {
     const timer = setTimeout(() => void this.kill('SIGKILL'), waitMs);
     await this.kill('SIGTERM');
     clearTimeout(timer);
