@@ -82,6 +82,11 @@ export type GateDebit = {
   dailyMaxFen: bigint;
   allowDebt: boolean;
   /**
+   * With allowDebt: the deepest the purse may go (fen of debt); a debit that would go further is
+   * declined 51, atomically in the gate. Absent: unbounded (uploaded transit taps: the ride happened).
+   */
+  debtMaxFen?: bigint;
+  /**
    * Transit taps: the card's fare state (`keys.cardFare`, "<version>|<json>") is checked and set
    * with the debit: `expectedVersion` ('' = no state) must still be there, else the gate answers
    * stale; `previous` is the raw value it replaces (null = none), restored by an undo. A tap also

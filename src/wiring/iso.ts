@@ -13,6 +13,7 @@ import { medicalOf } from './medical.js';
 import { createIsoPool, IsoStore } from '../adapters/iso8583/store.js';
 import { IsoTerminals } from '../adapters/iso8583/terminal-keys.js';
 import { parsePaymentLimits } from '../domain/payment-policy.js';
+import { defaultRekeyLimits, RekeyLimit, type RekeyLimits } from '../adapters/redis/rekey-limit.js';
 
 export interface IsoGateway {
   server: IsoServer;
@@ -31,7 +32,7 @@ declare module '../system.js' {
   }
 }
 
-export function buildIsoGateway(system: System, limits: IsoServerLimits = defaultIsoLimits): IsoGateway {
+export function buildIsoGateway(system: System, limits: IsoServerLimits = defaultIsoLimits, rekeyLimits: RekeyLimits = defaultRekeyLimits): IsoGateway {
   const store = new IsoStore(createIsoPool(system.config.databaseUrl));
   const terminals = new IsoTerminals({
     registry: system.registry,
@@ -47,6 +48,8 @@ export function buildIsoGateway(system: System, limits: IsoServerLimits = defaul
     store,
     clock: system.clock,
     limits: parsePaymentLimits(system.policy.payments),
+    hotlist: system.hotlist,
+    log: system.log,
   };
   // Reversals wait for an original still running in this pipeline (built just below).
   const inflightOriginal = (keyText: string) => pipeline.inflightOf(keyText);
@@ -64,7 +67,7 @@ export function buildIsoGateway(system: System, limits: IsoServerLimits = defaul
     '0420': new Reversal0400(deps, inflightOriginal, 'reversal-advice', medical),
     '0500': new Batch0500(system.pool, system.clock),
   };
-  const pipeline: IsoPipeline = new IsoPipeline({ store, terminals, log: system.log, financial, network: new NetworkManagement(terminals, system.log) });
+  const pipeline: IsoPipeline = new IsoPipeline({ store, terminals, log: system.log, financial, network: new NetworkManagement(terminals, system.log, new RekeyLimit(system.redis, system.keys, rekeyLimits)) });
   const server = new IsoServer(pipeline, system.log, limits);
   return {
     server,

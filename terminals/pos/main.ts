@@ -2,7 +2,9 @@
 // reversal, a refund, a top-up, a balance inquiry) and settles its batch with 0500, then prints a
 // summary. Keys come from var/demo-terminals.json (written by `npm start`) or from flags.
 //   npx tsx terminals/pos/main.ts --host 127.0.0.1 --port 5800 --terminal POS00001 --script terminals/pos/day.json
-import { readFile } from 'node:fs/promises';
+import { randomInt } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { cardNoFromSerial } from '../../src/domain/card-number.js';
 import { IsoClient } from './client.js';
@@ -25,7 +27,28 @@ interface Script {
   steps: Step[];
 }
 
-const usage = 'usage: tsx terminals/pos/main.ts --terminal ID --script FILE [--host H] [--port P] [--keys-file F] [--mak HEX --tpk HEX --tmk HEX] [--merchant M] [--batch N] [--stan N]';
+const usage = 'usage: tsx terminals/pos/main.ts --terminal ID --script FILE [--host H] [--port P] [--keys-file F] [--mak HEX --tpk HEX --tmk HEX] [--merchant M] [--batch N] [--stan N] [--state-file F]';
+
+const stanMax = 999_999;
+
+/**
+ * The STANs of this run, reserved in the terminal's state file before the first request, as a POS
+ * keeps its STAN counter in non-volatile memory: two runs in the same second must never send the
+ * same STAN (the host's duplicate key is terminal + STAN + F7, and F7 has whole seconds).
+ */
+async function reserveStans(file: string, count: number): Promise<number> {
+  let first: number;
+  try {
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { nextStan?: unknown };
+    first = typeof saved.nextStan === 'number' && Number.isInteger(saved.nextStan) && saved.nextStan >= 1 && saved.nextStan <= stanMax ? saved.nextStan : randomInt(1, stanMax);
+  } catch {
+    first = randomInt(1, stanMax); // a new terminal: anywhere in the range
+  }
+  const next = ((first - 1 + count) % stanMax) + 1;
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify({ nextStan: next })}\n`);
+  return first;
+}
 
 function cardOf(card: number | string | undefined): string {
   if (card === undefined) throw new Error('step needs "card"');
@@ -55,6 +78,7 @@ async function main(): Promise<number> {
       merchant: { type: 'string' },
       batch: { type: 'string' },
       stan: { type: 'string' },
+      'state-file': { type: 'string' },
     },
   });
   if (!values.terminal || !values.script) {
@@ -69,9 +93,11 @@ async function main(): Promise<number> {
     return 2;
   }
   const script = JSON.parse(await readFile(values.script, 'utf8')) as Script;
-  // A fresh batch number and STAN range per run unless given: a rerun is a new batch.
+  // A fresh batch number per run unless given: a rerun is a new batch.
   const nowSeconds = Math.floor(Date.now() / 1000);
   const batch = values.batch ?? script.batch ?? String(nowSeconds % 1_000_000).padStart(6, '0');
+  const stateFile = values['state-file'] ?? path.join('var', `pos-${values.terminal}.json`);
+  const firstStan = values.stan ? Number(values.stan) : await reserveStans(stateFile, script.steps.length);
   const client = await IsoClient.connect(values.host!, Number(values.port));
   const merchantId = values.merchant ?? fromFile?.merchantId;
   const pos = new PosTerminal(client, {
@@ -79,7 +105,7 @@ async function main(): Promise<number> {
     ...(merchantId ? { merchantId } : {}),
     keys,
     acquirerId: '12345678',
-    firstStan: values.stan ? Number(values.stan) : (nowSeconds % 900_000) + 1,
+    firstStan,
   });
 
   const named = new Map<string, TxResult>();

@@ -107,18 +107,23 @@ export class PosTerminal {
     return f;
   }
 
-  /** Sign-on (001) or key change (101): installs the MAK and PIN key of field 60 after checking their KCVs. */
+  /**
+   * Sign-on (001) or key change (101), MACed under the TMK (the host refuses key management without
+   * it: 63); installs the MAK and PIN key of field 60 after checking the answer's MAC (also under the
+   * TMK) and the keys' KCVs.
+   */
   async signOn(networkCode: '001' | '101' = '001'): Promise<TxResult & { keysInstalled: boolean }> {
     const stan = this.nextStan();
     const transmitted = transmissionDateTime(this.now());
     const f = this.base(stan, transmitted);
     f.delete(42);
     f.set(70, networkCode);
-    const res = await this.client.request({ mti: '0800', fields: f });
+    const res = await this.client.request({ mti: '0800', fields: f }, this.tmk);
     const code = fieldText(res, 39) ?? '??';
     let keysInstalled = false;
     const keys = parseSessionKeys(fieldText(res, 60) ?? '');
-    if (code === '00' && keys) {
+    const macBad = !this.macOk(res, this.tmk);
+    if (code === '00' && keys && !macBad) {
       const mak = decryptKey(Buffer.from(keys.makUnderTmk, 'hex'), this.tmk);
       const tpk = decryptKey(Buffer.from(keys.tpkUnderTmk, 'hex'), this.tmk);
       if (keyCheckValue(mak) === keys.makKcv && keyCheckValue(tpk) === keys.tpkKcv) {
@@ -127,7 +132,7 @@ export class PosTerminal {
         keysInstalled = true;
       }
     }
-    return { op: networkCode === '001' ? 'signOn' : 'keyChange', code, stan, transmitted, keysInstalled };
+    return { op: networkCode === '001' ? 'signOn' : 'keyChange', code, stan, transmitted, keysInstalled, ...(macBad ? { macBad } : {}) };
   }
 
   async echo(): Promise<TxResult> {
@@ -161,10 +166,10 @@ export class PosTerminal {
     return result;
   }
 
-  private macOk(res: IsoMessage): boolean {
+  private macOk(res: IsoMessage, key: Buffer = this.mak): boolean {
     try {
       const raw = encodeMessage(res);
-      return verifyMac(this.mak, macInput(raw), macOf(raw));
+      return verifyMac(key, macInput(raw), macOf(raw));
     } catch {
       return false;
     }

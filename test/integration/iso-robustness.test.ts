@@ -183,8 +183,14 @@ describe('limits', () => {
     expect(c.closed).toBe(true);
   });
 
-  it('connections beyond the maximum are refused; the others keep working', async () => {
+  // Since issue 18 (hole 3) only connections that have sent a MAC-valid message hold their place at
+  // the maximum (strangers are shed first: security-iso-connections.test.ts), so these three sign in with a MAC'd echo.
+  it('connections beyond the maximum are refused when every open one is authenticated; the others keep working', async () => {
     const open = await Promise.all([connect(port), connect(port), connect(port)]);
+    for (const c of open) {
+      const m = macd('0800', [[70, '301']]);
+      expect(fieldText(await c.requestBytes(m.bytes, m.stan), 39)).toBe('00');
+    }
     const extra = await connect(port);
     await extra.whenClosed();
     expect(extra.closed).toBe(true);

@@ -5,12 +5,15 @@ import type { Authorizer, MoneyOutcome } from '../../app/authorizer.js';
 import type { CardQueries } from '../../app/card-queries.js';
 import { authCodeOf, transactionId, type MoneyService } from '../../app/money.js';
 import type { Journal } from '../postgres/journal.js';
+import type { Hotlist } from '../postgres/hotlist.js';
 import { businessDateOf } from '../../domain/business-day.js';
 import { isValidCardNo } from '../../domain/card-number.js';
 import { Code } from '../../domain/codes.js';
 import type { PaymentLimits } from '../../domain/payment-policy.js';
 import type { Clock } from '../../platform/clock.js';
 import { requestHash } from '../../platform/hash.js';
+import type { Logger } from '../../platform/logger.js';
+import { maskCardNo } from '../../domain/card-number.js';
 import { fieldBytes } from './codec.js';
 import { ProcessingCode } from './spec.js';
 import { AccountType, balanceEntry, parseOriginalData, rrnOf } from './fields.js';
@@ -25,6 +28,9 @@ export interface FinancialDeps {
   store: IsoStore;
   clock: Clock;
   limits: PaymentLimits;
+  /** Cards that offline advices leave in debt (or would take past the debt maximum) are listed here for readers. */
+  hotlist: Pick<Hotlist, 'record'>;
+  log: Logger;
 }
 
 /** n12 amount → fen; undefined when absent. */
@@ -169,8 +175,11 @@ function withRrn(req: IsoRequest, result: Answer): Answer {
 
 /**
  * 0220: a purchase the terminal already completed offline. It is accepted once even when it takes
- * the purse below zero (the goods are gone; the debt blocks the card until a top-up), but a card
- * that is lost, blocked or expired is still refused: the terminal's hotlist should have caught it.
+ * the purse below zero (the goods are gone; the debt blocks the card until a top-up), but within
+ * bounds (DESIGN §11): above the policy's offline floor limit it is refused (13: a terminal may not
+ * approve that much alone), and the debt it may make is capped (offlineDebtMax, checked in the gate
+ * with the debit); past the cap → 51 and the card is hot-listed. A card that is lost, blocked or
+ * expired is still refused: the terminal's hotlist should have caught it.
  */
 export class Advice0220 implements FinancialHandler {
   constructor(private readonly deps: FinancialDeps) {}
@@ -187,7 +196,7 @@ export class Advice0220 implements FinancialHandler {
     const cardNo = text(req.msg, 2)!;
     const amount = amountOf(req)!;
     if (!isValidCardNo(cardNo)) return answer(Code.invalidCard);
-    if (amount <= 0n || amount > this.deps.limits.perTransactionMaxFen) return answer(Code.invalidAmount);
+    if (amount <= 0n || amount > this.deps.limits.perTransactionMaxFen || amount > this.deps.limits.offlineFloorMaxFen) return answer(Code.invalidAmount);
     const merchantId = t.merchantId!;
     const outcome = await this.deps.authorizer.execute({
       opKind: 'payment',
@@ -197,11 +206,18 @@ export class Advice0220 implements FinancialHandler {
       terminalId: t.terminalId,
       businessDate: businessDateOf(this.deps.clock.now()),
       // No daily maximum: the purchase has happened; it still counts towards the day's spending.
-      gate: { type: 'debit', purseFen: amount, medicalFen: 0n, dailyAddFen: amount, dailyMaxFen: 0n, allowDebt: true },
+      gate: { type: 'debit', purseFen: amount, medicalFen: 0n, dailyAddFen: amount, dailyMaxFen: 0n, allowDebt: true, debtMaxFen: this.deps.limits.offlineDebtMaxFen },
       legs: [{ debit: { kind: 'purse', ownerId: cardNo }, credit: { kind: 'payable', ownerId: merchantId }, amountFen: amount }],
       detail: { merchantId, amount: amount.toString(), offline: true },
       reply: (ids, purse) => ({ transactionId: transactionId(ids), authCode: authCodeOf(ids[0]!), balance: purse.toString() }),
     });
+    const inDebt = outcome.kind === 'approved' ? BigInt(String(outcome.reply.balance ?? '0')) < 0n : outcome.kind === 'declined' && outcome.code === Code.insufficientFunds;
+    if (inDebt) await this.listForDebt(cardNo);
     return withRrn(req, moneyAnswer(outcome, assignRrn(req)));
+  }
+
+  /** Readers must stop the card offline too; a failed write is logged (the answer stands, the nightly hotlist job lists debt again). */
+  private async listForDebt(cardNo: string): Promise<void> {
+    await this.deps.hotlist.record(cardNo, true, 'debt').catch((error: unknown) => this.deps.log.error({ err: error, card: maskCardNo(cardNo) }, 'iso: could not hot-list a card in offline debt'));
   }
 }

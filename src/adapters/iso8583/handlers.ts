@@ -5,12 +5,13 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { decodeMessage, encodeMessage, encodeMessageWithMac, fieldText, IsoFormatError, macInput, macOf, type FieldValue, type IsoMessage } from './codec.js';
 import { describeMessage, describeRaw } from './mask.js';
-import { macFieldPrimary, macFieldSecondary, requestMtis, responseMtiOf } from './spec.js';
+import { macFieldPrimary, macFieldSecondary, NetworkCode, requestMtis, responseMtiOf } from './spec.js';
 import { currencyCny, echoedFields } from './fields.js';
 import type { IsoTerminal, IsoTerminals } from './terminal-keys.js';
 import { isoKeyText, type IsoKey, type IsoOp, type IsoStore } from './store.js';
 import { Code, type ResponseCode } from '../../domain/codes.js';
 import type { Logger } from '../../platform/logger.js';
+import type { IsoConnectionContext, IsoHandled } from './server.js';
 
 /** What a handler decides: the code and the fields added to the echo. */
 export interface Answer {
@@ -65,6 +66,27 @@ function hasMac(msg: IsoMessage): boolean {
   return msg.fields.has(macFieldPrimary) || msg.fields.has(macFieldSecondary);
 }
 
+/** Sign-on and key change: they issue keys, so they must be MACed under the TMK (DESIGN §11). */
+export function isKeyManagement(msg: IsoMessage): boolean {
+  if (msg.mti !== '0800') return false;
+  const code = fieldText(msg, 70);
+  return code === NetworkCode.signOn || code === NetworkCode.keyChange;
+}
+
+/** Which of the terminal's keys MACs an answer: the session MAK, or the TMK for key management. */
+type AnswerKey = 'mak' | 'tmk';
+
+interface Processed {
+  answer: Answer;
+  terminal: IsoTerminal | null;
+  /** The request carried a MAC that verified (the connection is then a terminal's, not a stranger's). */
+  authenticated: boolean;
+  answerKey: AnswerKey;
+}
+
+/** For callers without a connection (tests, tools): every line may be logged. */
+const unlimitedLogging: IsoConnectionContext = { id: 0, mayLog: () => true };
+
 /** Fields echoed beyond DESIGN §6's list, per answer: the network code, the original data, the batch. */
 const extraEcho: Record<string, readonly number[]> = { '0810': [70], '0410': [90], '0430': [90], '0510': [60] };
 
@@ -78,90 +100,103 @@ export class IsoPipeline {
     return this.inflight.get(keyText)?.promise;
   }
 
-  /** Answers one framed message; null means close the connection (nothing could be answered). */
-  async handle(raw: Buffer): Promise<Buffer | null> {
+  /** Answers one framed message (null: close the connection), and whether its MAC verified. */
+  async handle(raw: Buffer, conn: IsoConnectionContext = unlimitedLogging): Promise<IsoHandled> {
     let msg: IsoMessage;
     try {
       msg = decodeMessage(raw);
     } catch (error) {
       if (!(error instanceof IsoFormatError)) throw error;
-      return this.formatError(raw, error);
+      return { answer: this.formatError(raw, error, conn), authenticated: false };
     }
     const responseMti = responseMtiOf(msg.mti);
     if (!responseMti) {
-      this.deps.log.warn({ msg: describeMessage(msg) }, 'iso: not a request MTI; closing');
-      return null;
+      if (conn.mayLog()) this.deps.log.warn({ msg: describeMessage(msg) }, 'iso: not a request MTI; closing');
+      return { answer: null, authenticated: false };
     }
     const started = performance.now();
-    let terminal: IsoTerminal | null = null;
-    let result: Answer;
+    let processed: Processed;
     try {
-      ({ answer: result, terminal } = await this.process(msg, raw));
+      processed = await this.process(msg, raw);
     } catch (error) {
       this.deps.log.error({ err: error, msg: describeMessage(msg) }, 'iso: request failed');
-      result = answer(Code.systemMalfunction);
+      processed = { answer: answer(Code.systemMalfunction), terminal: null, authenticated: false, answerKey: 'mak' };
     }
+    const result = processed.answer;
     const level = result.code === Code.securityViolation || result.code === Code.formatError ? 'warn' : result.code === Code.systemMalfunction ? 'error' : 'debug';
-    if (this.deps.log.isLevelEnabled(level)) {
-      this.deps.log[level]({ msg: describeMessage(msg), code: result.code, ms: Math.round((performance.now() - started) * 10) / 10 }, 'iso');
+    // Warnings are about the sender's input: budgeted per connection and globally, so a flood of bad frames cannot fill the disk.
+    if (this.deps.log.isLevelEnabled(level) && (level !== 'warn' || conn.mayLog())) {
+      this.deps.log[level]({ conn: conn.id, msg: describeMessage(msg), code: result.code, ms: Math.round((performance.now() - started) * 10) / 10 }, 'iso');
     }
-    return this.encodeAnswer(msg, responseMti, result, terminal);
+    return { answer: this.encodeAnswer(msg, responseMti, result, processed.terminal, processed.answerKey), authenticated: processed.authenticated };
   }
 
   /** An immediate answer without processing (connection over its in-flight maximum: 91), MAC'd if the key is cached. */
-  refuse(raw: Buffer, code: ResponseCode): Buffer | null {
+  refuse(raw: Buffer, code: ResponseCode, conn: IsoConnectionContext = unlimitedLogging): Buffer | null {
     let msg: IsoMessage;
     try {
       msg = decodeMessage(raw);
     } catch (error) {
-      if (error instanceof IsoFormatError) return this.formatError(raw, error);
+      if (error instanceof IsoFormatError) return this.formatError(raw, error, conn);
       throw error;
     }
     const responseMti = responseMtiOf(msg.mti);
     if (!responseMti) return null;
     const terminalId = text(msg, 41)?.trimEnd();
     const terminal = terminalId ? (this.deps.terminals.peek(terminalId) ?? null) : null;
-    return this.encodeAnswer(msg, responseMti, answer(code), terminal);
+    return this.encodeAnswer(msg, responseMti, answer(code), terminal, isKeyManagement(msg) ? 'tmk' : 'mak');
   }
 
-  private formatError(raw: Buffer, error: IsoFormatError): Buffer | null {
+  private formatError(raw: Buffer, error: IsoFormatError, conn: IsoConnectionContext): Buffer | null {
     const responseMti = error.mti ? responseMtiOf(error.mti) : undefined;
-    this.deps.log.warn({ raw: describeRaw(raw), reason: error.reason, field: error.fieldNo, answered: !!responseMti }, 'iso: malformed message');
+    if (conn.mayLog()) this.deps.log.warn({ raw: describeRaw(raw), reason: error.reason, field: error.fieldNo, answered: !!responseMti }, 'iso: malformed message');
     if (!responseMti) return null;
     const fields = new Map<number, FieldValue>([[39, Code.formatError]]);
     if (error.stan) fields.set(11, error.stan);
     return encodeMessage({ mti: responseMti, fields });
   }
 
-  private async process(msg: IsoMessage, raw: Buffer): Promise<{ answer: Answer; terminal: IsoTerminal | null }> {
-    if (!(requestMtis as readonly string[]).includes(msg.mti)) return { answer: answer(Code.formatError), terminal: null };
+  private async process(msg: IsoMessage, raw: Buffer): Promise<Processed> {
+    const keyManagement = isKeyManagement(msg);
+    const answerKey: AnswerKey = keyManagement ? 'tmk' : 'mak';
+    const done = (result: Answer, terminal: IsoTerminal | null, authenticated: boolean): Processed => ({ answer: result, terminal, authenticated, answerKey });
+    if (!(requestMtis as readonly string[]).includes(msg.mti)) return done(answer(Code.formatError), null, false);
     const terminalId = text(msg, 41)?.trimEnd();
-    if (!terminalId) return { answer: answer(Code.formatError), terminal: null };
+    if (!terminalId) return done(answer(Code.formatError), null, false);
     let terminal = await this.deps.terminals.get(terminalId);
-    if (!terminal) return { answer: answer(Code.notPermittedTerminal), terminal: null };
+    if (!terminal) return done(answer(Code.notPermittedTerminal), null, false);
 
     const financial = msg.mti !== '0800';
-    if (financial && !hasMac(msg)) return { answer: answer(Code.securityViolation), terminal };
-    if (hasMac(msg)) {
-      const check = await this.deps.terminals.verify(terminal, macInput(raw), macOf(raw));
-      if (!check.ok) return { answer: answer(Code.securityViolation), terminal };
-      terminal = check.terminal;
+    let authenticated = false;
+    if (keyManagement) {
+      // Anybody who reaches the port could otherwise issue the terminal new keys (and so break its next message).
+      if (!hasMac(msg) || !this.deps.terminals.verifyUnderTmk(terminal, macInput(raw), macOf(raw))) return done(answer(Code.securityViolation), terminal, false);
+      authenticated = true;
+    } else {
+      if (financial && !hasMac(msg)) return done(answer(Code.securityViolation), terminal, false);
+      if (hasMac(msg)) {
+        const check = await this.deps.terminals.verify(terminal, macInput(raw), macOf(raw));
+        if (!check.ok) return done(answer(Code.securityViolation), terminal, false);
+        terminal = check.terminal;
+        authenticated = true;
+      }
     }
     const ctx = terminal.context;
-    if (terminal.row.status !== 'active' || ctx.kind !== 'pos' || !ctx.merchantId) return { answer: answer(Code.notPermittedTerminal), terminal };
+    // A blocked or non-POS terminal's MAC does not earn its connection a place (it is not served).
+    if (terminal.row.status !== 'active' || ctx.kind !== 'pos' || !ctx.merchantId) return done(answer(Code.notPermittedTerminal), terminal, false);
     const merchant = text(msg, 42);
-    if (merchant !== undefined && merchant.trimEnd() !== ctx.merchantId) return { answer: answer(Code.notPermittedTerminal), terminal };
+    if (merchant !== undefined && merchant.trimEnd() !== ctx.merchantId) return done(answer(Code.notPermittedTerminal), terminal, authenticated);
     const currency = text(msg, 49);
-    if (currency !== undefined && currency !== currencyCny) return { answer: answer(Code.formatError), terminal };
+    if (currency !== undefined && currency !== currencyCny) return done(answer(Code.formatError), terminal, authenticated);
 
-    if (!financial) return { answer: await this.deps.network.run(msg, terminal), terminal };
+    if (!financial) return done(await this.deps.network.run(msg, terminal), terminal, authenticated);
     const handler = this.deps.financial[msg.mti];
     const stan = text(msg, 11);
     const transmitted = text(msg, 7);
-    if (!handler || !stan || !transmitted) return { answer: answer(Code.formatError), terminal };
+    if (!handler || !stan || !transmitted) return done(answer(Code.formatError), terminal, authenticated);
     const key: IsoKey = { terminalId, stan, transmitted };
     const req: IsoRequest = { msg, terminal, key, keyText: isoKeyText(key) };
-    return { answer: await this.once(req, requestHashOf(raw), handler), terminal };
+    return done(await this.once(req, requestHashOf(raw), handler), terminal, authenticated);
   }
 
   /** The same key and content → the first answer and one effect; the same key, other content → 94. */
@@ -219,7 +254,7 @@ export class IsoPipeline {
     return { answer: result, recorded };
   }
 
-  private encodeAnswer(msg: IsoMessage, responseMti: string, result: Answer, terminal: IsoTerminal | null): Buffer | null {
+  private encodeAnswer(msg: IsoMessage, responseMti: string, result: Answer, terminal: IsoTerminal | null, answerKey: AnswerKey): Buffer | null {
     const fields = new Map<number, FieldValue>();
     for (const no of [...echoedFields, ...(extraEcho[responseMti] ?? [])]) {
       const value = msg.fields.get(no);
@@ -228,7 +263,9 @@ export class IsoPipeline {
     for (const [no, value] of Object.entries(result.fields ?? {})) fields.set(Number(no), value);
     fields.set(39, result.code);
     try {
-      return terminal ? encodeMessageWithMac({ mti: responseMti, fields }, (input) => this.deps.terminals.mac(terminal, input)) : encodeMessage({ mti: responseMti, fields });
+      if (!terminal) return encodeMessage({ mti: responseMti, fields });
+      const terminals = this.deps.terminals;
+      return encodeMessageWithMac({ mti: responseMti, fields }, (input) => (answerKey === 'tmk' ? terminals.macUnderTmk(terminal, input) : terminals.mac(terminal, input)));
     } catch (error) {
       // An answer field out of profile is a bug; the terminal still gets a well-formed 96.
       this.deps.log.error({ err: error, msg: describeMessage(msg) }, 'iso: answer could not be encoded');

@@ -25,6 +25,8 @@ export interface IsoTerminal {
   context: TerminalContext;
   mak: Buffer;
   nextMak: Buffer | null;
+  /** The terminal master key: it authenticates key management (sign-on, key change) and never changes here. */
+  tmk: Buffer;
   loadedAtMs: number;
 }
 
@@ -94,6 +96,19 @@ export class IsoTerminals {
     return retailMac(terminal.mak, macInput);
   }
 
+  /**
+   * Key management (sign-on, key change) is MACed under the TMK: the only key a terminal holds for
+   * sure (its session MAK may be stale), and one that an outsider who can reach the port does not.
+   */
+  verifyUnderTmk(terminal: IsoTerminal, macInput: Buffer, mac: Buffer): boolean {
+    return verifyMac(terminal.tmk, macInput, mac);
+  }
+
+  /** The MAC of a key-management answer, under the TMK (the key its request was verified with). */
+  macUnderTmk(terminal: IsoTerminal, macInput: Buffer): Buffer {
+    return retailMac(terminal.tmk, macInput);
+  }
+
   /** Sign-on (001) and key change (101): fresh MAK and PIN key, stored as `next`, returned under the TMK. */
   async issue(terminalId: string): Promise<IssuedKeys | null> {
     return this.perTerminal.run(terminalId, async () => {
@@ -142,6 +157,7 @@ export class IsoTerminals {
       context: terminalContextOf(row),
       mak: Buffer.from(keys.mak, 'hex'),
       nextMak: keys.next ? Buffer.from(keys.next.mak, 'hex') : null,
+      tmk: Buffer.from(keys.tmk, 'hex'),
       loadedAtMs: Date.now(),
     };
     if (this.cache.size >= terminalCacheMax) this.cache.clear();

@@ -57,7 +57,7 @@ export class CardGate {
             g.dailyMaxFen.toString(),
             member,
             opRecordTtlSeconds,
-            g.allowDebt ? '1' : '0',
+            debtArg(g),
             '',
             '',
             '',
@@ -81,7 +81,7 @@ export class CardGate {
 
   /** A transit tap: authorize.lua with its KEYS[5], the card's fare state, checked and set with the debit. */
   private async runTap(call: GateCall, g: GateDebit, fare: NonNullable<GateDebit['fare']>, keys: string[], member: string): Promise<GateResult> {
-    const args = [call.requestHash, call.businessDate, g.purseFen.toString(), g.medicalFen.toString(), g.dailyAddFen.toString(), g.dailyMaxFen.toString(), member, opRecordTtlSeconds, g.allowDebt ? '1' : '0'];
+    const args = [call.requestHash, call.businessDate, g.purseFen.toString(), g.medicalFen.toString(), g.dailyAddFen.toString(), g.dailyMaxFen.toString(), member, opRecordTtlSeconds, debtArg(g)];
     const reply = await this.fareScript('authorize', 5)([...keys, this.keys.cardFare(call.cardNo)], [...args, fare.expectedVersion, fare.next, fareStateTtlSeconds, this.opKey(call), this.keys.owner]);
     return parseGateReply(reply);
   }
@@ -186,6 +186,12 @@ export class CardGate {
   async forget(cardNo: string): Promise<void> {
     await this.redis.del(this.keys.cardState(cardNo), this.keys.cardFare(cardNo));
   }
+}
+
+/** authorize.lua's ARGV[9]: '0' no debt, '1' unbounded debt, 'cap:<fen>' debt down to −fen. */
+function debtArg(g: GateDebit): string {
+  if (!g.allowDebt) return '0';
+  return g.debtMaxFen === undefined ? '1' : `cap:${g.debtMaxFen}`;
 }
 
 function snapshotFields(s: CardSnapshot): string[] {

@@ -87,6 +87,11 @@ export class RedisKeys {
     return `${this.prefix}hotlist:version`;
   }
 
+  /** String: a terminal's ISO key changes in the current rate-limit window (rekey-limit.ts). */
+  terminalRekeys(terminalId: string): string {
+    return `${this.prefix}iso:rekeys:{terminal:${terminalId}}`;
+  }
+
   counter(name: string): string {
     return `${this.prefix}stats:${name}`;
   }

@@ -7,7 +7,8 @@
 -- ARGV[3] purse debit fen   ARGV[4] medical debit fen
 -- ARGV[5] daily counter add (payments)  ARGV[6] daily maximum (0 = none)
 -- ARGV[7] pending member    ARGV[8] idempotency ttl seconds
--- ARGV[9] '1' allows the purse to go negative (offline taps)
+-- ARGV[9] '0' keeps the purse ≥ 0; '1' allows it to go negative (uploaded offline taps);
+--         'cap:<fen>' allows debt down to −fen, further → 51 (offline ISO advices)
 -- ARGV[13] the command's key opKind:opId   ARGV[14] owner id (ARGV[10..12] are '' unless a tap)
 -- Transit taps only (src/app/transit.ts): KEYS[5] the card's fare state ("<version>|<json>"),
 -- ARGV[10] the version the tap was rated on ('' = no state), ARGV[11] the next state, ARGV[12] its
@@ -29,14 +30,21 @@ local purse = tonumber(state[3])
 local medical = tonumber(state[4])
 local purseDebit = tonumber(ARGV[3])
 local medicalDebit = tonumber(ARGV[4])
+local allowDebt = ARGV[9] == '1'
+local debtCap = string.match(ARGV[9], '^cap:(%d+)$')
+if debtCap then
+  -- Checked here, with the debit, so that concurrent advices cannot pass the cap together.
+  if purseDebit > 0 and purse - purseDebit < -tonumber(debtCap) then return {'DECLINE', '51'} end
+  allowDebt = true
+end
 if KEYS[5] then
   local fare = redis.call('GET', KEYS[5])
   local version = ''
   if fare then version = string.match(fare, '^([^|]*)|') or '' end
   if version ~= ARGV[10] then return {'STALE'} end
-  if ARGV[9] ~= '1' and purse < 0 then return {'DECLINE', '51'} end
+  if not allowDebt and purse < 0 then return {'DECLINE', '51'} end
 end
-if ARGV[9] ~= '1' then
+if not allowDebt then
   if purseDebit > 0 and purse < 0 then return {'DECLINE', '51'} end
   if purse < purseDebit then return {'DECLINE', '51'} end
 end
