@@ -29,14 +29,15 @@ async function pgPurse(cardNo: string): Promise<number> {
   return Number(r.rows[0].balance);
 }
 
-/** Holds every batch of `sys` before its COMMIT until the returned release is called. */
-function holdCommits(sys: TestSystem): { entered: Promise<void>; release: (fail?: boolean) => void } {
+/** Holds the batch of `sys` that carries `opId` before its COMMIT until the returned release is called. */
+function holdCommits(sys: TestSystem, opId: string): { entered: Promise<void>; release: (fail?: boolean) => void } {
   let release!: () => void;
   let failing = false;
   let entered!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   const enteredP = new Promise<void>((r) => (entered = r));
-  sys.ledger.beforeCommit = async () => {
+  sys.ledger.beforeCommit = async (commands) => {
+    if (!commands.some((c) => c.opId === opId)) return;
     entered();
     await gate;
     if (failing) throw new Error('the process died before its COMMIT');
@@ -57,7 +58,7 @@ describe('owners of pending commands', () => {
     const owners = await a.redis.smembers(a.keys.owners());
     expect(owners).toEqual(expect.arrayContaining([a.keys.owner, b.keys.owner]));
     const { cardNo } = await issueCard(a.http, { balance: 1000 });
-    const held = holdCommits(a);
+    const held = holdCommits(a, 'own-1');
     const first = pay(a, { paymentId: 'own-1', cardNo, amount: 100 });
     await held.entered;
     expect(await a.redis.sismember(a.keys.pending(cardNo), `${cardNo} payment:own-1`)).toBe(1);
@@ -71,7 +72,7 @@ describe('owners of pending commands', () => {
 
   it('a process starting while another serves leaves its in-flight command alone: no oversell', async () => {
     const { cardNo } = await issueCard(a.http, { balance: 1000 });
-    const held = holdCommits(a);
+    const held = holdCommits(a, 'live-1');
     const first = pay(a, { paymentId: 'live-1', cardNo, amount: 800 });
     await held.entered;
     // A third process starts (startup recovery) while A's payment sits between gate and commit.
@@ -93,16 +94,19 @@ describe('owners of pending commands', () => {
 
   it('a card dropped from the cache while a command is in flight reloads only after its commit', async () => {
     const { cardNo } = await issueCard(a.http, { balance: 1000 });
-    const held = holdCommits(a);
+    const held = holdCommits(a, 'drop-1');
     const first = pay(a, { paymentId: 'drop-1', cardNo, amount: 800 });
     await held.entered;
     // The cache is dropped meanwhile (the drift job, an admin change, an unknown commit outcome).
     await b.gate.forget(cardNo);
     const second = pay(b, { paymentId: 'drop-2', cardNo, amount: 800 });
-    // B's miss waits for A's command instead of installing a snapshot without it.
-    await new Promise((r) => setTimeout(r, 100));
-    expect(await a.redis.exists(a.keys.cardState(cardNo))).toBe(0);
-    held.release();
+    try {
+      // B's miss waits for A's command instead of installing a snapshot without it.
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await a.redis.exists(a.keys.cardState(cardNo))).toBe(0);
+    } finally {
+      held.release();
+    }
     expect((await first).json()).toMatchObject({ approved: true, balance: 200 });
     expect((await second).json()).toEqual({ approved: false, code: '51' });
     expect(await pgPurse(cardNo)).toBe(200);
@@ -112,7 +116,7 @@ describe('owners of pending commands', () => {
   it('the marks of a dead owner are recovered by a live process; the card reloads from the ledger', async () => {
     const { cardNo } = await issueCard(a.http, { balance: 1000 });
     const dead = await joinTestSystem(a, { onLeaseLost: () => undefined });
-    const held = holdCommits(dead);
+    const held = holdCommits(dead, 'dead-1');
     const lost = pay(dead, { paymentId: 'dead-1', cardNo, amount: 300 });
     await held.entered;
     expect(await a.redis.hget(a.keys.cardState(cardNo), 'pu')).toBe('700');
