@@ -12,6 +12,7 @@ const onClusterFiles = [
   'test/integration/topups.test.ts',
   'test/integration/jobs-checks.test.ts',
   'test/integration/scale-ownership.test.ts',
+  'test/integration/scale-processes.test.ts',
   'test/integration/scale-cluster.test.ts',
 ];
 export default defineConfig({

@@ -15,8 +15,8 @@ let supervised: ServerProcess;
 let single: ServerProcess;
 let servers: ServerProcess[];
 let redis: Redis;
-/** Short leases so that a killed worker's marks are recovered within seconds. */
-const leaseEnv = { OWNER_LEASE_MS: '1500' };
+/** Short leases (a killed worker's marks are recovered at once anyway: its pid is gone), yet long against a busy machine's stalls. */
+const leaseEnv = { OWNER_LEASE_MS: '6000' };
 
 beforeAll(async () => {
   sys = await createTestSystem();
@@ -134,7 +134,7 @@ describe('two server processes and WEB_CONCURRENCY=2 on one database and Redis',
     expect(killed).toBe(true);
     console.info(`kill -9 under load: ${answers.size}/${sent.length} answered, failed per server ${failuresByServer.join('/')}, pending right after the kill ${pendingAtKill}`);
     // The single server never failed a request; the supervisor's surviving worker kept answering.
-    expect(failuresByServer[1]).toBe(0);
+    expect(failuresByServer[1], single.output.split('\n').filter((l) => !l.includes('"level":30')).slice(-12).join('\n')).toBe(0);
     expect(answers.size).toBeGreaterThan(sent.length - 60);
 
     // The supervisor restarts the worker; the dead owner's marks are recovered (its pid is gone).
@@ -208,7 +208,9 @@ describe('two server processes and WEB_CONCURRENCY=2 on one database and Redis',
       else expect(body.code, paymentId).not.toBe('00');
     }
     console.info(`graceful stop under load: ${answers.size} answered, ${rows.rowCount} committed, 0 pending after the stop`);
-    const after = await single.request('POST', '/v1/payments', { paymentId: 'mp-stop-after', cardNo: cards[0]!, amount: 100 }, pos.headers);
+    const after = await single.request('POST', '/v1/payments', { paymentId: 'mp-stop-after', cardNo: cards[0]!, amount: 100 }, pos.headers).catch((error: unknown) => {
+      throw new Error(`the other server does not answer: ${String(error)}\n${single.output.split('\n').slice(-15).join('\n')}`);
+    });
     expect(after.body).toMatchObject({ approved: true });
     servers = [single];
   }, 120_000);
