@@ -29,6 +29,7 @@ import { Secrets } from './platform/secrets.js';
 import { verifyPin } from './platform/secrets.js';
 import { pinFromEncryptedBlock } from './app/pin.js';
 import { areas } from './wiring/index.js';
+import { buildPki } from './wiring/pki.js';
 
 export interface System {
   config: Config;
@@ -100,7 +101,7 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
     authorizer,
     secrets,
     clock,
-    onCardStatus: (cardNo, status) => hotlist.record(cardNo, status !== 'active', status === 'active' ? 'cleared' : status),
+    onCardStatus: (cardNo, status) => hotlist.record(cardNo, status !== 'active', status === 'active' ? 'cleared' : status, clock.now()),
   });
   const pinCheck: PinCheck = async ({ terminalId, cardNo, pinBlockHex, pinHash }) => {
     const terminal = await registry.terminal(terminalId);
@@ -118,6 +119,7 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
     pinCheck,
   });
   system.cards = new CardQueries(gate, registry, journal);
+  system.pki = buildPki(system) as System['pki'];
   system.http = await buildHttpApp({
     logger: log,
     adminToken: config.adminToken,
@@ -125,6 +127,8 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
     maxEventLoopDelayMs: config.eventLoopDelayMaxMs,
     terminals,
     registry,
+    tlsTerminalOf: (socket) => system.pki.gate.terminalOf(socket),
+    terminalTlsOnly: config.terminalTlsOnly,
     admin: system.admin,
     money: system.money,
     cards: system.cards,
@@ -133,8 +137,10 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
         await pool.query('SELECT 1');
       },
       redis: async () => {
+        if (redis.status !== 'ready') throw new Error(`redis ${redis.status}`);
         await redis.ping();
       },
+      redisReady: () => redis.status === 'ready',
       recovered: () => system.recovered,
     },
     plugins: (options.plugins ?? []).map((plugin) => (app: FastifyInstance) => plugin(app, system)),

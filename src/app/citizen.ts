@@ -1,22 +1,34 @@
 // Citizen self-service (DESIGN §5, kiosk and app): PIN login with a lock after repeated wrong PINs,
-// the citizen's own card, history, loss report and kiosk top-up. Nothing here reveals another
+// the citizen's own card, history and loss report (top-ups are orders: topup-orders.ts). Nothing here reveals another
 // card's number or the population-registry fields in clear.
 import type { AdminService } from './admin.js';
-import type { MoneyOutcome } from './authorizer.js';
 import type { CardQueries, TransactionItem } from './card-queries.js';
 import type { MoneyService } from './money.js';
 import type { Registry } from '../adapters/postgres/registry.js';
 import { isValidCardNo, maskCardNo } from '../domain/card-number.js';
-import { Code } from '../domain/codes.js';
 import type { Clock } from '../platform/clock.js';
 import { hashPin, verifyPin } from '../platform/secrets.js';
 
 /** Wrong PINs in a row (since the last successful login or lock) that lock the citizen login. */
 export const loginTriesMax = 5;
 export const loginLockMs = 15 * 60_000;
-/** Top-ups through the citizen session use this channel (the kiosk's clearing account). */
-export const citizenTopupChannel = 'kiosk';
-export const citizenTopupOpPrefix = 'citizen';
+
+/** Failed logins from one source address across all cards (PIN spraying), per window. */
+export const addressFailuresMax = 20;
+export const addressWindowMs = 10 * 60_000;
+
+export type AddressReservation = { kind: 'reserved'; release(): Promise<void> } | { kind: 'limited'; retryAfterSeconds: number };
+
+/** Port: the per-address attempt budget (Redis, shared by every API process). */
+export interface AddressLimiter {
+  /** Takes one slot before the PIN is checked; a successful login gives it back. */
+  reserve(address: string, now: Date): Promise<AddressReservation>;
+}
+
+/** Port: failed logins across all addresses, for the fleet-wide alarm. */
+export interface LoginFailureLog {
+  record(now: Date): Promise<void>;
+}
 
 export interface LoginReservation {
   /** This attempt's number in the current run of failures (1 = first since the last success). */
@@ -35,6 +47,7 @@ export interface LoginGuard {
 export type LoginResult =
   | { kind: 'ok'; cardNo: string }
   | { kind: 'invalid-card' }
+  | { kind: 'address-limited'; retryAfterSeconds: number }
   | { kind: 'wrong-pin'; triesLeft: number }
   | { kind: 'locked'; until: Date; retryAfterSeconds: number; justLocked: boolean };
 
@@ -56,6 +69,10 @@ export interface CitizenDeps {
   admin: AdminService;
   money: MoneyService;
   guard: LoginGuard;
+  addresses: AddressLimiter;
+  failures: LoginFailureLog;
+  /** Counts a failed login in this process's metrics (reason: wrong-pin, locked, address-limited). */
+  onFailure?: (reason: 'wrong-pin' | 'locked' | 'address-limited') => void;
   clock: Clock;
 }
 
@@ -95,10 +112,26 @@ export class CitizenService {
 
   constructor(private readonly deps: CitizenDeps) {}
 
-  async login(cardNo: string, pin: string): Promise<LoginResult> {
+  async login(cardNo: string, pin: string, address: string): Promise<LoginResult> {
     // The Luhn rule is public: a mistyped number is told at once and does not count as a try.
     if (!isValidCardNo(cardNo)) return { kind: 'invalid-card' };
     const now = this.deps.clock.now();
+    // One address trying one PIN on many cards is stopped here, before any card's count moves.
+    const slot = await this.deps.addresses.reserve(address, now);
+    if (slot.kind === 'limited') {
+      this.deps.onFailure?.('address-limited');
+      return { kind: 'address-limited', retryAfterSeconds: slot.retryAfterSeconds };
+    }
+    const result = await this.loginCard(cardNo, pin, now);
+    if (result.kind === 'ok') await slot.release();
+    else {
+      this.deps.onFailure?.(result.kind === 'locked' ? 'locked' : 'wrong-pin');
+      await this.deps.failures.record(now);
+    }
+    return result;
+  }
+
+  private async loginCard(cardNo: string, pin: string, now: Date): Promise<LoginResult> {
     const reservation = await this.deps.guard.reserve(cardNo, now);
     if (reservation.lockedUntil && reservation.lockedUntil > now) return locked(reservation.lockedUntil, now, false);
     // More concurrent attempts than tries left: refuse without checking the PIN (the lock, if the
@@ -163,20 +196,5 @@ export class CitizenService {
     if (card.status !== 'active') return { status: card.status, changed: false };
     await this.deps.admin.setCardStatus(cardNo, 'lost');
     return { status: 'lost', changed: true };
-  }
-
-  /**
-   * A top-up paid at the kiosk (cash or bank card taken by the kiosk hardware), through the kiosk
-   * clearing account. The kiosk's terminal key stays on the server; the citizen's topupId is the
-   * idempotency key, scoped to the card so that two citizens' ids never collide.
-   */
-  async topup(cardNo: string, req: { topupId: string; amount: bigint }): Promise<MoneyOutcome> {
-    if (!isValidCardNo(cardNo)) return { kind: 'declined', code: Code.invalidCard };
-    return this.deps.money.topup(null, {
-      topupId: `${citizenTopupOpPrefix}-${cardNo}-${req.topupId}`,
-      cardNo,
-      amount: req.amount,
-      channel: citizenTopupChannel,
-    });
   }
 }

@@ -81,6 +81,8 @@ export type GateDebit = {
   dailyAddFen: bigint;
   dailyMaxFen: bigint;
   allowDebt: boolean;
+  /** With allowDebt: a lost or blocked card is charged too (offline rides made before it was reported; corrections). */
+  ignoreCardStatus?: boolean;
   /**
    * With allowDebt: the deepest the purse may go (fen of debt); a debit that would go further is
    * declined 51, atomically in the gate. Absent: unbounded (uploaded transit taps: the ride happened).

@@ -11,8 +11,8 @@ import type { RedisKeys } from '../adapters/redis/keys.js';
 import { acceptedTapsOfDay, tapsById, type StoredTap } from '../adapters/postgres/transit-taps.js';
 import type { Pool } from '../adapters/postgres/db.js';
 import type { TransitStore } from '../adapters/postgres/transit-store.js';
-import { rateDay, rateTap, type Charged, type Declined, type FarePolicy } from '../domain/fare/index.js';
-import { businessDateOf } from '../domain/business-day.js';
+import { cutoverExitMsMax, rateDay, rateTap, tapBusinessDate, type Charged, type Declined, type FarePolicy } from '../domain/fare/index.js';
+import { businessDateOf, businessDayBounds } from '../domain/business-day.js';
 import { Code, type ResponseCode } from '../domain/codes.js';
 import { maskCardNo } from '../domain/card-number.js';
 import type { Clock } from '../platform/clock.js';
@@ -85,6 +85,8 @@ function journeyIds(cardNo: string, r: Charged): { journeyId: string | null; clo
 
 export class CardTransit {
   readonly reconciler: Reconciler;
+  private readonly closedDays = new Set<string>();
+  private readonly lateDays = new Set<string>();
 
   constructor(private readonly deps: CardTransitDeps) {
     this.reconciler = new Reconciler(deps);
@@ -92,7 +94,8 @@ export class CardTransit {
 
   /** Rates and charges one tap. The caller holds the card's lock. */
   async processTap(t: TapInput): Promise<TapAnswer> {
-    const businessDate = businessDateOf(t.at);
+    const ownDate = businessDateOf(t.at);
+    const today = businessDateOf(this.deps.clock.now());
     for (let attempt = 0; attempt <= tapRetriesMax; attempt++) {
       const snap = await this.read(t.cardNo, t.tapId);
       if (snap.record) {
@@ -105,10 +108,16 @@ export class CardTransit {
         if (loaded === 'unknown') return this.decline(t, Code.invalidCard, 'unknown card');
         continue;
       }
-      const statusCode = snap.card.status === 'lost' ? Code.lostCard : snap.card.status !== 'active' ? Code.blockedCard : snap.card.expiresOn !== null && snap.card.expiresOn < businessDate ? Code.expiredCard : null;
-      if (statusCode) return this.decline(t, statusCode, `card is ${statusCode === Code.expiredCard ? 'expired' : snap.card.status}`);
-      const policy = this.deps.policies.forDate(businessDate);
+      const statusCode = snap.card.status === 'lost' ? Code.lostCard : snap.card.status !== 'active' ? Code.blockedCard : snap.card.expiresOn !== null && snap.card.expiresOn < ownDate ? Code.expiredCard : null;
+      if (statusCode && !(await this.rodeBeforeKnown(t, statusCode))) return this.decline(t, statusCode, `card is ${statusCode === Code.expiredCard ? 'expired' : snap.card.status}`);
+      if (statusCode) t = { ...t, despiteStatus: true };
       const stored = decodeFareState(snap.fareRaw);
+      const businessDate = await this.tapDate(t, snap.card.cardType, stored);
+      const policy = this.deps.policies.forDate(businessDate);
+      // A tap of a day already closed (close-journeys ran) always re-rates the whole day: a late
+      // tap-out then ends the journey the job charged the maximum, a late tap-in is closed now.
+      const closedDay = businessDate < today && (await this.isClosedDay(businessDate));
+      if (businessDate < today) await this.markLateDay(businessDate);
       if (stored && stored.state.businessDate < businessDate && stored.state.openJourney) {
         // A new day while yesterday's journey is open: it is closed on its own day first (DESIGN §7).
         await this.reconciler.reconcile(t.cardNo, snap.card.cardType, stored.state.businessDate, { close: true });
@@ -117,7 +126,7 @@ export class CardTransit {
       }
       const base: FareState = stored ? (stored.state.businessDate < businessDate ? freshDay(businessDate) : stored) : await this.rebuild(t.cardNo, snap.card.cardType, businessDate);
       const expectedVersion = stored?.version ?? '';
-      const inOrder = base.state.businessDate === businessDate && (base.lastAtMs === null || t.at.getTime() >= base.lastAtMs);
+      const inOrder = !closedDay && base.state.businessDate === businessDate && (base.lastAtMs === null || t.at.getTime() >= base.lastAtMs);
       const outcome = inOrder
         ? await this.fastPath(t, policy, snap.card.cardType, base, { expectedVersion, previous: snap.fareRaw })
         : await this.slowPath(t, policy, snap.card.cardType, businessDate, base, { expectedVersion, previous: snap.fareRaw });
@@ -125,6 +134,51 @@ export class CardTransit {
     }
     this.deps.log.warn({ card: maskCardNo(t.cardNo), tapId: t.tapId }, 'tap not charged: the card fare state kept changing');
     return rejected(Code.systemMalfunction, 'the card fare state kept changing; retry');
+  }
+
+  /**
+   * The business date of a tap: its own, except a metro tap-out just after 04:00 that ends a journey
+   * the card opened before 04:00 (the cut-over rule, tapBusinessDate): that one belongs to the
+   * journey's day. The open journey is the Redis state's, or (state gone, e.g. the day was closed)
+   * the one the previous day's taps leave open.
+   */
+  private async tapDate(t: TapInput, cardType: string, stored: FareState | null): Promise<string> {
+    const own = businessDateOf(t.at);
+    const start = businessDayBounds(own).start.getTime();
+    if (t.kind !== 'metro-out' || t.at.getTime() - start > cutoverExitMsMax) return own;
+    const previous = businessDateOf(new Date(start - 1));
+    if (stored && stored.state.businessDate === previous) return tapBusinessDate(stored.state, engineTapOf(t));
+    if (stored && stored.state.businessDate >= own) return own;
+    const day = await this.reconciler.load(t.cardNo, previous);
+    if (day.taps.length === 0) return own;
+    const rated = rateDay(this.deps.policies.forDate(previous), { cardType: cardType as never }, day.taps.map(engineTapOf));
+    return tapBusinessDate(rated.state, engineTapOf(t));
+  }
+
+  /**
+   * An offline tap of a card now lost or blocked is a ride its owner took when it was made before
+   * the report, or when the validator's hotlist (its version at upload) did not list it yet.
+   */
+  private async rodeBeforeKnown(t: TapInput, statusCode: ResponseCode): Promise<boolean> {
+    if (!t.uploaded || (statusCode !== Code.lostCard && statusCode !== Code.blockedCard)) return false;
+    const listing = await this.deps.store.statusListing(t.cardNo);
+    if (!listing) return false;
+    return t.at.getTime() < listing.changedAt.getTime() || (t.hotlistVersion !== undefined && t.hotlistVersion < listing.version);
+  }
+
+  /** Closed days stay closed: a positive answer is kept. */
+  private async isClosedDay(businessDate: string): Promise<boolean> {
+    if (this.closedDays.has(businessDate)) return true;
+    const closed = await this.deps.store.isClosedDay(businessDate);
+    if (closed) this.closedDays.add(businessDate);
+    return closed;
+  }
+
+  /** A posting on an earlier business date: clearing catches that date up (late_postings). */
+  private async markLateDay(businessDate: string): Promise<void> {
+    if (this.lateDays.has(businessDate)) return;
+    await this.deps.store.markLateDay(businessDate);
+    this.lateDays.add(businessDate);
   }
 
   private async fastPath(t: TapInput, policy: FarePolicy, cardType: string, base: FareState, cas: { expectedVersion: string; previous: string | null }): Promise<TapAnswer | 'stale'> {
@@ -301,6 +355,7 @@ function tapCommand(t: TapInput, r: Charged, operatorId: string, explanation: st
     requestHash: t.requestHash,
   };
   const detail: Record<string, unknown> = { mode: r.mode, tapKind: t.kind, operatorId, fare: fareFen.toString(), explanation, tappedAt: t.at.toISOString(), uploaded: t.uploaded };
+  if (t.despiteStatus) detail.beforeReport = true;
   if (t.kind === 'bus') detail.routeId = t.terminal.routeId;
   if (t.kind === 'metro-in') Object.assign(detail, { direction: 'in', stationId: t.terminal.stationId });
   if (t.kind === 'metro-out') Object.assign(detail, { direction: 'out', stationId: t.terminal.stationId, exitStationId: t.terminal.stationId, entryStationId: r.journey?.entryStationId ?? null });
@@ -313,7 +368,7 @@ function tapCommand(t: TapInput, r: Charged, operatorId: string, explanation: st
     cardNo: t.cardNo,
     terminalId: t.terminal.terminalId,
     businessDate: r.businessDate,
-    gate: { type: 'debit', purseFen: fareFen, medicalFen: 0n, dailyAddFen: 0n, dailyMaxFen: 0n, allowDebt: t.uploaded },
+    gate: { type: 'debit', purseFen: fareFen, medicalFen: 0n, dailyAddFen: 0n, dailyMaxFen: 0n, allowDebt: t.uploaded, ...(t.despiteStatus ? { ignoreCardStatus: true } : {}) },
     legs: fareFen > 0n ? [{ debit: { kind: 'purse', ownerId: t.cardNo }, credit: { kind: 'receivable', ownerId: operatorId }, amountFen: fareFen }] : [],
     detail,
     tap: row,

@@ -4,6 +4,7 @@ import type { TerminalContext } from './terminal.js';
 import type { TapKind } from '../domain/fare/index.js';
 import { Code, type ResponseCode } from '../domain/codes.js';
 import { requestHash } from '../platform/hash.js';
+import { businessDateOf } from '../domain/business-day.js';
 
 /** The most taps one offline upload (/v1/taps/batch) may carry. */
 export const tapsPerUploadMax = 1000;
@@ -29,6 +30,10 @@ export interface TapInput {
   requestHash: string;
   /** From an offline upload: may overdraw the purse (DESIGN §2). */
   uploaded: boolean;
+  /** Upload: the hotlist version the validator held when it uploaded (what it could have known). */
+  hotlistVersion?: bigint;
+  /** Set by the use case: an offline ride of a card now lost or blocked that is charged all the same. */
+  despiteStatus?: boolean;
 }
 
 export type TapCheck = { ok: true; tap: TapInput } | { ok: false; tapId: string | null; code: ResponseCode; reason: string };
@@ -50,6 +55,23 @@ export function checkTappedAt(text: unknown, now: Date): { ok: true; at: Date } 
     return { ok: false, reason: `tappedAt is ${Math.round(aheadMs / 1000)} s ahead of the server clock (at most ${tapFutureSkewMsMax / 1000} s, tapFutureSkewMsMax)` };
   }
   return { ok: true, at: new Date(ms) };
+}
+
+const dayMs = 86_400_000;
+
+/**
+ * Why a tap is too old to charge (null: it is not): older than the policy's offline window
+ * (`offlineUploadDaysMax`, of the policy in force now), or of a business day before the first fare
+ * policy version. Code 12 per record; the rest of an upload goes on.
+ */
+export function tapAgeRefusal(at: Date, now: Date, limits: { offlineUploadDaysMax: number; firstEffectiveFrom: string }): string | null {
+  const ageMs = now.getTime() - at.getTime();
+  if (ageMs > limits.offlineUploadDaysMax * dayMs) {
+    return `tappedAt is ${Math.floor(ageMs / dayMs)} days old: beyond the offline window of ${limits.offlineUploadDaysMax} days (offlineUploadDaysMax)`;
+  }
+  const date = businessDateOf(at);
+  if (date < limits.firstEffectiveFrom) return `tappedAt is of business day ${date}, before the first fare policy (effective ${limits.firstEffectiveFrom})`;
+  return null;
 }
 
 /** The tap kind a terminal makes: bus and taxi tap once; a gate needs a direction. null: not a transit terminal. */

@@ -201,7 +201,7 @@ export class Reconciler {
       terminalId: null,
       businessDate,
       // A correction of rides already taken: it may overdraw the purse (DESIGN §2), whatever the card's state.
-      gate: net >= 0n ? { type: 'debit', purseFen: net, medicalFen: 0n, dailyAddFen: 0n, dailyMaxFen: 0n, allowDebt: true } : { type: 'credit', purseFen: -net, medicalFen: 0n, dailyGiveBackFen: 0n, requireActive: false },
+      gate: net >= 0n ? { type: 'debit', purseFen: net, medicalFen: 0n, dailyAddFen: 0n, dailyMaxFen: 0n, allowDebt: true, ignoreCardStatus: true } : { type: 'credit', purseFen: -net, medicalFen: 0n, dailyGiveBackFen: 0n, requireActive: false },
       legs,
       detail,
       reply: (ids, purse) => ({ balance: purse.toString(), transactionId: ids[0]?.toString() ?? null }),

@@ -3,7 +3,7 @@
 // (in this process; across processes the gate's fare-state check keeps ratings consistent).
 import type { TerminalContext } from './terminal.js';
 import { CardTransit, type CardTransitDeps, type TapAnswer } from './transit-card.js';
-import { checkTapRecord, tapsPerUploadMax, type TapInput } from './transit-input.js';
+import { checkTapRecord, tapAgeRefusal, tapsPerUploadMax, type TapInput } from './transit-input.js';
 import type { Hotlist, HotlistChange } from '../adapters/postgres/hotlist.js';
 import { insertRejectedTaps, tapsById } from '../adapters/postgres/transit-taps.js';
 import type { JourneyRow } from '../adapters/postgres/transit-store.js';
@@ -105,6 +105,8 @@ export class TransitService {
       return { kind: 'answer', answer: { status: 'rejected', replayed: false, code: checked.code, fareFen: 0n, balanceFen: null, journeyId: null, explanation: [], reason: checked.reason } };
     }
     const t = checked.tap;
+    const tooOld = this.ageRefusal(t, this.deps.clock.now());
+    if (tooOld) return { kind: 'answer', answer: { status: 'rejected', replayed: false, code: Code.invalidTransaction, fareFen: 0n, balanceFen: null, journeyId: null, explanation: [], reason: tooOld } };
     if (!isValidCardNo(t.cardNo)) return { kind: 'answer', answer: { status: 'rejected', replayed: false, code: Code.invalidCard, fareFen: 0n, balanceFen: null, journeyId: null, explanation: [], reason: 'invalid card number' } };
     return { kind: 'answer', answer: await this.onCard(t.cardNo, () => this.card.processTap(t)) };
   }
@@ -113,7 +115,7 @@ export class TransitService {
    * An offline upload: every record answered in input order; each card's taps charged in
    * `tappedAt` order, allowed to overdraw the purse; a card left in debt joins the hotlist.
    */
-  async upload(terminal: TerminalContext, records: readonly unknown[]): Promise<UploadResult[]> {
+  async upload(terminal: TerminalContext, records: readonly unknown[], options: { hotlistVersion?: bigint } = {}): Promise<UploadResult[]> {
     assert(records.length <= tapsPerUploadMax, `an upload holds at most ${tapsPerUploadMax} taps`);
     const now = this.deps.clock.now();
     const results = new Array<UploadResult>(records.length);
@@ -124,6 +126,12 @@ export class TransitService {
     checked.forEach((c, index) => {
       if (!c.ok) {
         results[index] = { tapId: c.tapId, status: 'rejected', code: c.code, fareFen: 0n, reason: c.reason };
+        return;
+      }
+      if (options.hotlistVersion !== undefined) c.tap.hotlistVersion = options.hotlistVersion;
+      const tooOld = this.ageRefusal(c.tap, now);
+      if (tooOld) {
+        results[index] = { tapId: c.tap.tapId, status: 'rejected', code: Code.invalidTransaction, fareFen: 0n, reason: tooOld };
         return;
       }
       const first = firstIndex.get(c.tap.tapId);
@@ -165,6 +173,11 @@ export class TransitService {
       });
     });
     await insertRejectedTaps(this.deps.pool, rejectedRows);
+    // Rides the validator let through although its hotlist already listed the card: refused, and
+    // counted per validator (the rejected rows keep terminal and code) so that operations can see
+    // a reader that does not refresh its hotlist.
+    const refused = rejectedRows.filter((r) => r.code === Code.lostCard || r.code === Code.blockedCard).length;
+    if (refused > 0) this.deps.log.warn({ terminalId: terminal.terminalId, refused, hotlistVersion: options.hotlistVersion?.toString() ?? null }, 'offline taps of hot-listed cards refused');
     for (const { index, first } of repeats) {
       const a = checked[index]!;
       const f = checked[first]!;
@@ -177,6 +190,13 @@ export class TransitService {
             : { ...firstResult, status: 'duplicate' };
     }
     return results;
+  }
+
+  /** Why a tap is too old to be charged, by the policy in force now (tapAgeRefusal); null when it is not. */
+  private ageRefusal(t: TapInput, now: Date): string | null {
+    const first = this.deps.policies.versions()[0];
+    const current = this.deps.policies.forDate(businessDateOf(now));
+    return tapAgeRefusal(t.at, now, { offlineUploadDaysMax: current.offlineUploadDaysMax, firstEffectiveFrom: first?.effectiveFrom ?? '0000-01-01' });
   }
 
   /** Loads fare policy versions stored since (scripts/import-gtfs.ts); a server also does it every policyRefreshMs. */

@@ -13,6 +13,14 @@ export interface Config {
   httpPort: number;
   httpHost: string;
   isoPort: number;
+  /** ISO 8583 over mutual TLS (DESIGN §13). */
+  isoTlsPort: number;
+  /** The terminal HTTP API over HTTPS with client certificates (DESIGN §13). */
+  httpsPort: number;
+  /** TERMINAL_TLS_ONLY=1: the plain ISO port is not opened and terminal API keys are refused on HTTP_PORT. */
+  terminalTlsOnly: boolean;
+  /** Host names (besides localhost and 127.0.0.1) in the listeners' server certificate. */
+  tlsServerHosts: string[];
   adminToken: string;
   jwtSecret: string;
   masterKeyHex: string;
@@ -78,7 +86,8 @@ function url(env: Env, name: string, fallback: string, protocols: string[]): str
 }
 
 export function loadConfig(env: Env = process.env): Config {
-  const nodeEnv = str(env, 'NODE_ENV', 'development');
+  // Compared without case or spaces: `Production` or `PRODUCTION ` must not slip the checks below.
+  const nodeEnv = str(env, 'NODE_ENV', 'development').trim().toLowerCase();
   const production = nodeEnv === 'production';
   const adminToken = str(env, 'ADMIN_TOKEN', devAdminToken);
   if (production && adminToken === devAdminToken) {
@@ -99,6 +108,15 @@ export function loadConfig(env: Env = process.env): Config {
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', 'must be one of fatal, error, warn, info, debug, trace, silent');
   }
+  const tlsOnly = str(env, 'TERMINAL_TLS_ONLY', '0');
+  if (tlsOnly !== '0' && tlsOnly !== '1') throw new ConfigError('TERMINAL_TLS_ONLY', 'must be 0 or 1');
+  const tlsServerHosts = str(env, 'TLS_SERVER_HOSTS', '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
+  for (const host of tlsServerHosts) {
+    if (!/^[A-Za-z0-9.-]{1,253}$/.test(host)) throw new ConfigError('TLS_SERVER_HOSTS', `"${host}" is not a host name or IPv4 address`);
+  }
   const topupMax = str(env, 'TOPUP_AMOUNT_MAX', '100000');
   if (!/^[1-9]\d{0,12}$/.test(topupMax)) throw new ConfigError('TOPUP_AMOUNT_MAX', 'must be a positive integer number of fen');
   const cluster = str(env, 'REDIS_CLUSTER', '0');
@@ -117,6 +135,10 @@ export function loadConfig(env: Env = process.env): Config {
     httpPort: int(env, 'HTTP_PORT', 8080, 0, 65535),
     httpHost: str(env, 'HTTP_HOST', '0.0.0.0'),
     isoPort: int(env, 'ISO_PORT', 5800, 0, 65535),
+    isoTlsPort: int(env, 'ISO_TLS_PORT', 5843, 0, 65535),
+    httpsPort: int(env, 'HTTPS_PORT', 8443, 0, 65535),
+    terminalTlsOnly: tlsOnly === '1',
+    tlsServerHosts,
     adminToken,
     jwtSecret,
     masterKeyHex,

@@ -33,22 +33,25 @@ export function maskPans(text: string): string {
   return text.replace(panPattern, (_m, head: string, tail: string) => `${head}********${tail}`);
 }
 
-function scrub(value: unknown, depth: number): unknown {
-  if (typeof value === 'string') return maskPans(value);
-  if (depth > 6 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = scrub(v, depth + 1);
-  return out;
-}
-
 /** Errors lose driver details that may carry arguments (Redis commands, SQL parameters). */
 function errSerializer(error: unknown): unknown {
-  const plain = pino.stdSerializers.err(error as Error) as unknown as Record<string, unknown>;
+  if (!(error instanceof Error)) return error;
+  const plain = pino.stdSerializers.err(error) as unknown as Record<string, unknown>;
   delete plain.command;
   delete plain.parameters;
   delete plain.args;
   return plain;
+}
+
+function scrub(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return maskPans(value);
+  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  // An error's message and stack are not enumerable: serialize it first, or it logs as {}.
+  if (value instanceof Error) return scrub(errSerializer(value), depth + 1);
+  if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = scrub(v, depth + 1);
+  return out;
 }
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {

@@ -1,9 +1,15 @@
-// The citizen area: citizen API (login, own card, history, loss report, kiosk top-up), the
+// The citizen area: citizen API (login, own card, history, loss report, top-up orders), the
 // operations console's admin reads, and the kiosk and console pages.
 import type { Area } from './index.js';
-import { CitizenService } from '../app/citizen.js';
+import { addressFailuresMax, addressWindowMs, CitizenService } from '../app/citizen.js';
+import { RedisAddressLimiter, RedisLoginFailureLog } from '../adapters/redis/login-address-limit.js';
+import { loginFailuresAlarmMax, registerLoginMetrics } from '../adapters/http/login-metrics.js';
 import { OutcomeSampler } from '../app/console.js';
+import { randomBytes } from 'node:crypto';
+import { TopupOrders } from '../app/topup-orders.js';
 import { PgLoginGuard } from '../adapters/postgres/citizen-login-guard.js';
+import { PgTopupOrderStore } from '../adapters/postgres/topup-orders.js';
+import { topupOrderRoutes } from '../adapters/http/routes/topup-orders.js';
 import { citizenRoutes } from '../adapters/http/routes/citizen.js';
 import { consoleRoutes } from '../adapters/http/routes/console.js';
 import { pageRoutes } from '../adapters/http/routes/pages.js';
@@ -16,9 +22,39 @@ export const citizenArea: Area = {
   name: 'citizen',
   async install(system) {
     const guard = new PgLoginGuard(system.pool);
-    const citizen = new CitizenService({ registry: system.registry, cards: system.cards, admin: system.admin, money: system.money, guard, clock: system.clock });
+    const addresses = new RedisAddressLimiter(system.redis, system.keys, addressFailuresMax, addressWindowMs);
+    const failures = new RedisLoginFailureLog(system.redis, system.keys, addressWindowMs);
+    const metrics = registerLoginMetrics(system.http, (now) => failures.inWindow(now), system.clock);
+    let alarmed = false;
+    const citizen = new CitizenService({
+      registry: system.registry,
+      cards: system.cards,
+      admin: system.admin,
+      money: system.money,
+      guard,
+      addresses,
+      failures: {
+        async record(now) {
+          await failures.record(now);
+          // One warning when the fleet-wide failures cross the alarm threshold (the gauge stays on).
+          const n = await failures.inWindow(now);
+          if (n > loginFailuresAlarmMax && !alarmed) system.log.warn({ failures: n, threshold: loginFailuresAlarmMax }, 'citizen login failure alarm: possible PIN spraying');
+          alarmed = n > loginFailuresAlarmMax;
+        },
+      },
+      onFailure: (reason) => metrics.failure(reason),
+      clock: system.clock,
+    });
     const sampler = new OutcomeSampler(system.authorizer.outcomes, system.clock);
+    const orders = new TopupOrders({
+      store: new PgTopupOrderStore(system.pool),
+      money: system.money,
+      clock: system.clock,
+      topupAmountMaxFen: system.config.topupAmountMaxFen,
+      newId: () => randomBytes(16).toString('hex'),
+    });
     await system.http.register(citizenRoutes, { citizen });
+    await system.http.register(topupOrderRoutes, { orders, clock: system.clock });
     await system.http.register(consoleRoutes, { sampler, pool: system.pool, redis: system.redis, keys: system.keys, clock: system.clock });
     await system.http.register(pageRoutes);
 

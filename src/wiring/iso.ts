@@ -93,6 +93,8 @@ export const isoArea: Area = {
     system.onClose.push(() => gateway.close());
     if (system.config.role !== 'all' && system.config.role !== 'iso' && system.config.role !== 'web') return;
     system.onStart.push(async () => {
+      // TERMINAL_TLS_ONLY: terminals reach the gateway only through ISO_TLS_PORT (src/wiring/pki.ts).
+      if (system.config.terminalTlsOnly) return;
       const port = await gateway.server.listen(system.config.isoPort, system.config.httpHost);
       system.log.info({ port }, 'ISO 8583 listening');
     });

@@ -7,6 +7,8 @@ import { JobRuns } from '../adapters/jobs/job-runs.js';
 import { ReportDirectory } from '../adapters/jobs/report-file.js';
 import { PgClearingSource, PgMedicalClaimsSource, PgReconcileSource } from '../adapters/jobs/ledger-sources.js';
 import { PgHotlistSource } from '../adapters/jobs/hotlist-source.js';
+import { OfflineBudgets } from '../adapters/postgres/offline-budgets.js';
+import { offlineRideMaxFen, parsePolicy } from '../domain/fare/index.js';
 import { RedisDriftSource } from '../adapters/jobs/drift-source.js';
 import { PgTransitSource } from '../adapters/jobs/transit-source.js';
 import { jobsDashboard, jobsRoutes } from '../adapters/http/routes/jobs.js';
@@ -45,7 +47,12 @@ export function buildRunners(system: System): Record<JobName, JobRunner> {
     clearing: (ctx) => runClearing(ctx, { source: new PgClearingSource(pool), ledger: system.ledger }),
     'reconcile-terminals': (ctx) => runReconcileTerminals(ctx, { source: new PgReconcileSource(pool) }),
     'medical-claims': (ctx) => runMedicalClaims(ctx, { source: new PgMedicalClaimsSource(pool) }),
-    hotlist: (ctx) => runHotlist(ctx, { source: new PgHotlistSource(pool) }),
+    hotlist: (ctx) => {
+      // The budget's unit: the dearest ride of the policy file (docs/transit.md, "Offline risk budget").
+      const rideMaxFen = offlineRideMaxFen(parsePolicy(system.policy));
+      const budgets = new OfflineBudgets(pool);
+      return runHotlist(ctx, { source: new PgHotlistSource(pool), budgets: { sync: async () => ({ ...(await budgets.sync(rideMaxFen, system.clock.now())), rideMaxFen }) } });
+    },
     'trial-balance': (ctx) => runTrialBalance(ctx, { journal: system.journal }),
     'redis-drift': (ctx) => runRedisDrift(ctx, { source: new RedisDriftSource(system.redis, system.keys, pool, system.gate) }),
     ridership: (ctx) => runRidership(ctx, { source: transit }),
@@ -78,7 +85,10 @@ export const jobsArea: Area = {
     const schedules = schedulersWanted(process.env);
     system.onStart.push(async () => {
       if (!runsWorker) return;
-      if (schedules) await jobs.schedule();
+      if (schedules) {
+        await jobs.schedule();
+        jobs.keepScheduled(); // re-created if a Redis flush loses them
+      }
       jobs.startWorker();
     });
     system.onClose.push(() => jobs.close());

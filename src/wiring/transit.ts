@@ -7,6 +7,9 @@ import { FarePolicies } from '../app/transit-policies.js';
 import { TransitStore } from '../adapters/postgres/transit-store.js';
 import { PgCardSource } from '../adapters/postgres/cards.js';
 import { transitRoutes } from '../adapters/http/routes/transit.js';
+import { terminalReportRoutes } from '../adapters/http/routes/terminal-reports.js';
+import { offlineBudgetRoutes } from '../adapters/http/routes/offline-budgets.js';
+import { OfflineBudgets } from '../adapters/postgres/offline-budgets.js';
 import { parsePolicy } from '../domain/fare/index.js';
 import { maskCardNo } from '../domain/card-number.js';
 
@@ -54,6 +57,8 @@ export const transitArea: Area = {
     registerTransit(system, transit);
     clearDebtAfterTopups(system, transit);
     await system.http.register(transitRoutes, { transit });
+    await system.http.register(terminalReportRoutes, { pool: system.pool });
+    await system.http.register(offlineBudgetRoutes, { budgets: new OfflineBudgets(system.pool) });
     system.onStart.push(() => policies.start({ version: String(system.policy.version), effectiveFrom: String(system.policy.effectiveFrom), body: system.policy }));
   },
 };

@@ -5,22 +5,32 @@ import path from 'node:path';
 
 export interface ReaderConfig {
   terminalId: string;
-  apiKey: string;
+  /** Null when unknown: the reader must then be enrolled (it speaks mTLS with its certificate). */
+  apiKey: string | null;
   server: string;
+  /** Where an enrolled reader calls (mutual TLS). */
+  tlsServer: string;
+  /** For `enroll` only: the back office's admin token. */
+  adminToken: string;
+  stateDir: string;
   queueFile: string;
   hotlistFile: string;
+  budgetFile: string;
   replay: string | null;
   date: string | null;
   retryMs: number;
   hotlistMs: number;
 }
 
-export const usageText = `flags:
+export const usageText = `commands: (none) run the reader; enroll: make a key, get a certificate, keep it in --state-dir
+flags:
   --terminal <id>          terminal id (its key is read from --terminals-file unless --key is given)
   --key <apiKey>           the terminal's API key
   --terminals-file <file>  default var/demo-terminals.json (written by npm start)
   --server <url>           default http://127.0.0.1:$HTTP_PORT (8080)
-  --state-dir <dir>        offline queue and hotlist files, default var/terminals
+  --tls-server <url>       used once enrolled, default https://127.0.0.1:$HTTPS_PORT (8443)
+  --admin-token <token>    for enroll, default $ADMIN_TOKEN or dev-admin-token
+  --state-dir <dir>        offline queue, hotlist, key and certificate files, default var/terminals
   --replay <script>        run a scripted day from a file instead of stdin
   --date YYYY-MM-DD        the day of timed script lines (default: today in Shanghai)
   --retry-ms <ms>          how often an offline reader tries to upload (default 1000)
@@ -41,11 +51,10 @@ export function readerConfig(argv: string[], defaultTerminal: string): ReaderCon
     let known: { terminalId: string; apiKey: string }[];
     try {
       known = JSON.parse(readFileSync(file, 'utf8')) as { terminalId: string; apiKey: string }[];
-    } catch (error) {
-      throw new Error(`cannot read ${file} (${(error as Error).message}): run npm start once, or pass --key`, { cause: error });
+    } catch {
+      known = []; // an enrolled reader needs no key; Reader.start says what is missing
     }
     apiKey = known.find((t) => t.terminalId === terminalId)?.apiKey;
-    if (!apiKey) throw new Error(`terminal ${terminalId} is not in ${file}; pass --key`);
   }
   const stateDir = flags['state-dir'] ?? 'var/terminals';
   const positive = (name: string, fallback: number): number => {
@@ -56,10 +65,14 @@ export function readerConfig(argv: string[], defaultTerminal: string): ReaderCon
   if (flags.date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(flags.date)) throw new Error('--date must be YYYY-MM-DD');
   return {
     terminalId,
-    apiKey,
+    apiKey: apiKey ?? null,
     server: (flags.server ?? `http://127.0.0.1:${process.env.HTTP_PORT ?? '8080'}`).replace(/\/$/, ''),
+    tlsServer: (flags['tls-server'] ?? `https://127.0.0.1:${process.env.HTTPS_PORT ?? '8443'}`).replace(/\/$/, ''),
+    adminToken: flags['admin-token'] ?? process.env.ADMIN_TOKEN ?? 'dev-admin-token',
+    stateDir,
     queueFile: path.join(stateDir, `${terminalId}.queue.jsonl`),
     hotlistFile: path.join(stateDir, `${terminalId}.hotlist.json`),
+    budgetFile: path.join(stateDir, `${terminalId}.budget.json`),
     replay: flags.replay ?? null,
     date: flags.date ?? null,
     retryMs: positive('retry-ms', 1000),

@@ -9,9 +9,11 @@ import { createInterface } from 'node:readline';
 import { maskCardNo } from '../../src/domain/card-number.js';
 import { OfflineError, ReaderClient } from './client.js';
 import { HotlistCache } from './hotlist.js';
+import { BudgetCache } from './budget.js';
 import { OfflineQueue, type QueuedTap } from './queue.js';
 import { parseCommand, shanghaiToday, type Command } from './script.js';
 import { readerConfig, type ReaderConfig } from './config.js';
+import { enroll, loadIdentity } from './enroll.js';
 
 export type ReaderKind = 'bus' | 'gate' | 'taxi';
 
@@ -36,11 +38,17 @@ export class Reader {
     private readonly client: ReaderClient,
     private readonly queue: OfflineQueue,
     private readonly hotlist: HotlistCache,
+    private readonly budget: BudgetCache,
   ) {}
 
   static async start(kind: ReaderKind, cfg: ReaderConfig): Promise<Reader> {
-    const reader = new Reader(kind, cfg, new ReaderClient(cfg.server, cfg.apiKey), await OfflineQueue.open(cfg.queueFile), await HotlistCache.open(cfg.hotlistFile));
-    emit({ event: 'start', terminalId: cfg.terminalId, kind, server: cfg.server, queued: reader.queue.size, hotlistVersion: reader.hotlist.currentVersion });
+    // Enrolled (a certificate in the state dir): mutual TLS, the certificate is the terminal.
+    const identity = await loadIdentity(cfg.stateDir, cfg.terminalId);
+    if (!identity && !cfg.apiKey) throw new Error(`terminal ${cfg.terminalId}: no API key (--key, or --terminals-file from npm start) and not enrolled (run: enroll)`);
+    const server = identity ? cfg.tlsServer : cfg.server;
+    const client = new ReaderClient(server, cfg.apiKey, undefined, identity);
+    const reader = new Reader(kind, cfg, client, await OfflineQueue.open(cfg.queueFile), await HotlistCache.open(cfg.hotlistFile), await BudgetCache.open(cfg.budgetFile));
+    emit({ event: 'start', terminalId: cfg.terminalId, kind, server, tls: identity !== null, queued: reader.queue.size, hotlistVersion: reader.hotlist.currentVersion });
     reader.timers.push(setInterval(() => void reader.tick(), cfg.retryMs));
     reader.timers.push(setInterval(() => void reader.refreshHotlist(), cfg.hotlistMs));
     if (reader.queue.size > 0) await reader.upload();
@@ -115,6 +123,11 @@ export class Reader {
       emit({ event: 'tap', mode: 'offline', tapId: tap.tapId, card, approved: false, code: 'hotlist', reason: listed });
       return;
     }
+    // The card's offline risk budget at this reader (GET /v1/offline-budgets): beyond it, no ride.
+    if (!(await this.budget.take(cmd.cardNo))) {
+      emit({ event: 'tap', mode: 'offline', tapId: tap.tapId, card, approved: false, code: 'budget', reason: 'offline budget used up' });
+      return;
+    }
     try {
       await this.queue.push(tap);
     } catch (error) {
@@ -138,7 +151,10 @@ export class Reader {
       const batch = this.queue.peek(uploadTapsMax);
       let answer;
       try {
-        answer = await this.client.postBatch(batch.map((t) => ({ ...t })));
+        answer = await this.client.postBatch(
+          batch.map((t) => ({ ...t })),
+          this.hotlist.currentVersion,
+        );
       } catch (error) {
         if (!(error instanceof OfflineError)) throw error;
         this.setOnline(false);
@@ -174,6 +190,8 @@ export class Reader {
       const r = await this.hotlist.refresh(this.client);
       this.setOnline(true);
       if (r.changes > 0) emit({ event: 'hotlist', version: r.version, changes: r.changes, listed: this.hotlist.size });
+      const b = await this.budget.refresh(this.client);
+      if (b.changes > 0) emit({ event: 'budgets', version: b.version, changes: b.changes });
     } catch (error) {
       if (error instanceof OfflineError) this.setOnline(false);
       else emit({ event: 'error', error: (error as Error).message });
@@ -191,20 +209,38 @@ export class Reader {
     if (this.queue.size > 0) await this.upload();
     await this.uploading;
     await this.queue.close();
+    this.client.close();
     emit({ event: 'stop', queued: this.queue.size });
   }
 }
 
 /** The program: flags, then commands from --replay or stdin until EOF or `quit`. */
 export async function runReader(kind: ReaderKind, argv: string[], defaultTerminal: string): Promise<void> {
+  const enrolling = argv[0] === 'enroll';
   let cfg: ReaderConfig;
   try {
-    cfg = readerConfig(argv, defaultTerminal);
+    cfg = readerConfig(enrolling ? argv.slice(1) : argv, defaultTerminal);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
     process.exit(2);
   }
-  const reader = await Reader.start(kind, cfg);
+  if (enrolling) {
+    try {
+      const done = await enroll({ terminalId: cfg.terminalId, server: cfg.server, adminToken: cfg.adminToken, stateDir: cfg.stateDir });
+      emit({ event: 'enrolled', terminalId: cfg.terminalId, serialNumber: done.serialNumber, notAfter: done.notAfter, certificate: done.files.cert });
+      process.exit(0);
+    } catch (error) {
+      emit({ event: 'error', error: (error as Error).message });
+      process.exit(1);
+    }
+  }
+  let reader: Reader;
+  try {
+    reader = await Reader.start(kind, cfg);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(2);
+  }
   const lines = createInterface({ input: cfg.replay ? createReadStream(cfg.replay) : process.stdin, crlfDelay: Infinity });
   for await (const line of lines) {
     if (await reader.command(line)) break;

@@ -2,6 +2,7 @@
 // (F11), and can send raw bytes for tests of malformed input. Used by the POS program, the load
 // scenario and the integration tests.
 import net from 'node:net';
+import tls from 'node:tls';
 import { decodeMessage, encodeMessage, encodeMessageWithMac, type FieldValue, type IsoMessage } from '../../src/adapters/iso8583/codec.js';
 import { Deframer, frame } from '../../src/adapters/iso8583/framing.js';
 import { retailMac } from '../../src/adapters/iso8583/mac.js';
@@ -31,6 +32,20 @@ export class IsoClient {
   static connect(host: string, port: number): Promise<IsoClient> {
     return new Promise((resolve, reject) => {
       const socket = net.connect({ host, port }, () => {
+        socket.off('error', reject);
+        resolve(new IsoClient(socket));
+      });
+      socket.once('error', reject);
+    });
+  }
+
+  /**
+   * Over mutual TLS (ISO_TLS_PORT): `tlsOptions` carries the terminal's key and certificate and the
+   * CA that signed the server's. Rejects when the server refuses the handshake.
+   */
+  static connectTls(host: string, port: number, tlsOptions: tls.ConnectionOptions): Promise<IsoClient> {
+    return new Promise((resolve, reject) => {
+      const socket = tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ...tlsOptions }, () => {
         socket.off('error', reject);
         resolve(new IsoClient(socket));
       });

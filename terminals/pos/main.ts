@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { cardNoFromSerial } from '../../src/domain/card-number.js';
 import { IsoClient } from './client.js';
+import { enroll, loadIdentity } from '../lib/enroll.js';
 import { PosTerminal, type PosKeys, type TxResult } from './terminal.js';
 
 interface Step {
@@ -27,7 +28,9 @@ interface Script {
   steps: Step[];
 }
 
-const usage = 'usage: tsx terminals/pos/main.ts --terminal ID --script FILE [--host H] [--port P] [--keys-file F] [--mak HEX --tpk HEX --tmk HEX] [--merchant M] [--batch N] [--stan N] [--state-file F]';
+const usage = `usage: tsx terminals/pos/main.ts --terminal ID --script FILE [--host H] [--port P] [--tls-port P] [--state-dir D] [--keys-file F] [--mak HEX --tpk HEX --tmk HEX] [--merchant M] [--batch N] [--stan N] [--state-file F]
+       tsx terminals/pos/main.ts enroll --terminal ID [--server http://127.0.0.1:8080] [--admin-token T] [--state-dir var/terminals]
+once enrolled (key and certificate in --state-dir) the POS speaks ISO 8583 over mutual TLS on --tls-port (5843)`;
 
 const stanMax = 999_999;
 
@@ -65,8 +68,14 @@ async function loadKeys(file: string, terminalId: string): Promise<(PosKeys & { 
 }
 
 async function main(): Promise<number> {
+  const enrolling = process.argv[2] === 'enroll';
   const { values } = parseArgs({
+    args: process.argv.slice(enrolling ? 3 : 2),
     options: {
+      'tls-port': { type: 'string', default: process.env.ISO_TLS_PORT ?? '5843' },
+      'state-dir': { type: 'string', default: 'var/terminals' },
+      server: { type: 'string', default: `http://127.0.0.1:${process.env.HTTP_PORT ?? '8080'}` },
+      'admin-token': { type: 'string', default: process.env.ADMIN_TOKEN ?? 'dev-admin-token' },
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string', default: '5800' },
       terminal: { type: 'string' },
@@ -81,6 +90,11 @@ async function main(): Promise<number> {
       'state-file': { type: 'string' },
     },
   });
+  if (enrolling && values.terminal) {
+    const done = await enroll({ terminalId: values.terminal, server: values.server!.replace(/\/$/, ''), adminToken: values['admin-token']!, stateDir: values['state-dir']! });
+    process.stdout.write(`${JSON.stringify({ event: 'enrolled', terminalId: values.terminal, serialNumber: done.serialNumber, notAfter: done.notAfter, certificate: done.files.cert })}\n`);
+    return 0;
+  }
   if (!values.terminal || !values.script) {
     process.stderr.write(`${usage}\n`);
     return 2;
@@ -98,7 +112,10 @@ async function main(): Promise<number> {
   const batch = values.batch ?? script.batch ?? String(nowSeconds % 1_000_000).padStart(6, '0');
   const stateFile = values['state-file'] ?? path.join('var', `pos-${values.terminal}.json`);
   const firstStan = values.stan ? Number(values.stan) : await reserveStans(stateFile, script.steps.length);
-  const client = await IsoClient.connect(values.host!, Number(values.port));
+  const identity = await loadIdentity(values['state-dir']!, values.terminal);
+  const client = identity
+    ? await IsoClient.connectTls(values.host!, Number(values['tls-port']), { key: identity.key, cert: identity.cert, ca: identity.ca })
+    : await IsoClient.connect(values.host!, Number(values.port));
   const merchantId = values.merchant ?? fromFile?.merchantId;
   const pos = new PosTerminal(client, {
     terminalId: values.terminal,

@@ -1,5 +1,5 @@
 // Citizen API against real PostgreSQL and Redis (issue: citizen services): PIN login and its lock,
-// rate limit, own card and history, loss report, kiosk top-up, and what a citizen may not read.
+// rate limit, own card and history, loss report, the retired direct top-up, and what a citizen may not read.
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSystem, type TestSystem } from '../support/system.js';
@@ -238,54 +238,16 @@ describe('what a citizen reads', () => {
   });
 });
 
-describe('POST /v1/citizen/topup (kiosk channel)', () => {
-  let cardNo: string;
-  let auth: { authorization: string };
-  beforeAll(async () => {
-    ({ cardNo } = await issueCard(sys.http, { pin, balance: 100 }));
-    auth = await citizenLogin(sys.http, cardNo, pin);
-  });
-  const topup = (body: Record<string, unknown>, headers = auth) => sys.http.inject({ method: 'POST', url: '/v1/citizen/topup', headers, payload: body });
-
-  it('tops up through the kiosk clearing account and is idempotent by topupId', async () => {
-    const clearing = async () => (await sys.pool.query(`SELECT balance FROM accounts WHERE kind = 'clearing' AND owner_id = 'kiosk'`)).rows[0].balance as bigint;
-    const before = await clearing();
-    const first = await topup({ topupId: 't-1', amount: 5000 });
-    expect(first.statusCode).toBe(200);
-    expect(first.json()).toMatchObject({ approved: true, code: '00', balance: 5100 });
-    const again = await topup({ topupId: 't-1', amount: 5000 });
-    expect(again.json()).toEqual(first.json());
-    expect(await clearing()).toBe(before - 5000n);
-    const rows = await sys.pool.query(`SELECT op_id, detail->>'channel' AS channel FROM transfers WHERE op_kind = 'topup' AND card_no = $1 AND op_id LIKE 'citizen-%'`, [cardNo]);
-    expect(rows.rows).toHaveLength(1);
-    expect(rows.rows[0].channel).toBe('kiosk');
-  });
-
-  it('moves money once for 20 concurrent identical top-ups; 409 for the same id with another amount', async () => {
-    const answers = await Promise.all(Array.from({ length: 20 }, () => topup({ topupId: 't-conc', amount: 300 })));
-    expect(answers.every((a) => a.statusCode === 200 && a.json().approved)).toBe(true);
-    expect(new Set(answers.map((a) => a.json().transactionId)).size).toBe(1);
-    const conflict = await topup({ topupId: 't-conc', amount: 301 });
-    expect(conflict.statusCode).toBe(409);
-    expect(conflict.json().code).toBe('94');
-    const bal = await sys.http.inject({ method: 'GET', url: '/v1/citizen/me', headers: auth });
-    expect(bal.json().purse).toBe(5400);
-  });
-
-  it('scopes topupId to the card: another citizen may use the same id', async () => {
-    const { cardNo: other } = await issueCard(sys.http, { pin });
-    const otherAuth = await citizenLogin(sys.http, other, pin);
-    const res = await topup({ topupId: 't-1', amount: 200 }, otherAuth);
-    expect(res.json()).toMatchObject({ approved: true, balance: 200 });
-  });
-
-  it('declines amounts above the top-up maximum (13) and refuses bad bodies (400)', async () => {
-    const over = await topup({ topupId: 't-big', amount: Number(sys.config.topupAmountMaxFen) + 1 });
-    expect(over.json()).toMatchObject({ approved: false, code: '13' });
-    expect((await topup({ topupId: 't-0', amount: 0 })).statusCode).toBe(400);
-    expect((await topup({ topupId: 't-f', amount: 1.5 })).statusCode).toBe(400);
-    expect((await topup({ topupId: 't-s', amount: '100' })).statusCode).toBe(400);
-    expect((await topup({ topupId: 't-x', amount: 100 }, admin)).statusCode).toBe(403);
+// The direct citizen top-up was retired (DESIGN §11: a citizen's JWT alone moves no money); the
+// order flow that replaced it is tested in security-topup.test.ts.
+describe('POST /v1/citizen/topup (retired)', () => {
+  it('answers 410/12 and moves nothing', async () => {
+    const { cardNo } = await issueCard(sys.http, { pin, balance: 100 });
+    const auth = await citizenLogin(sys.http, cardNo, pin);
+    const res = await sys.http.inject({ method: 'POST', url: '/v1/citizen/topup', headers: auth, payload: { topupId: 't-1', amount: 5000 } });
+    expect(res.statusCode).toBe(410);
+    expect(res.json().code).toBe('12');
+    expect((await sys.http.inject({ method: 'GET', url: '/v1/citizen/me', headers: auth })).json().purse).toBe(100);
   });
 });
 
@@ -313,9 +275,10 @@ describe('POST /v1/citizen/report-loss', () => {
     // The citizen still sees the card (to ask for a replacement); money in is declined as lost.
     const me = await sys.http.inject({ method: 'GET', url: '/v1/citizen/me', headers: auth });
     expect(me.json()).toMatchObject({ status: 'lost', purse: 1900 });
-    const topup = await sys.http.inject({ method: 'POST', url: '/v1/citizen/topup', headers: auth, payload: { topupId: 'after-loss', amount: 100 } });
-    expect(topup.json()).toMatchObject({ approved: false, code: '41' });
     const k = await kiosk(sys.http);
+    const order = await sys.http.inject({ method: 'POST', url: '/v1/citizen/topup-orders', headers: auth, payload: { amount: 100 } });
+    const topup = await sys.http.inject({ method: 'POST', url: `/v1/topup-orders/${order.json().orderId}/confirm`, headers: k.headers, payload: { amount: 100 } });
+    expect(topup.json()).toMatchObject({ approved: false, code: '41' });
     const kioskBalance = await sys.http.inject({ method: 'GET', url: `/v1/cards/${cardNo}/balance`, headers: k.headers });
     expect(kioskBalance.json().status).toBe('lost');
   });

@@ -1,12 +1,13 @@
 // The kiosk and console pages in a real browser (Debian Chromium through playwright-core) against
-// the system on a real port: kiosk login on the keypad, balance, top-up, language switch; the
+// the system on a real port: kiosk login on the keypad, balance, a top-up order confirmed by the
+// kiosk terminal, language switch; the
 // console with the admin token showing live data. Screenshots go to test-artifacts/.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createTestSystem, adminToken, type TestSystem } from '../support/system.js';
-import { admin, issueCard, retailPos, type RegisteredTerminal } from '../support/fixtures.js';
+import { admin, issueCard, kiosk, retailPos, type RegisteredTerminal } from '../support/fixtures.js';
 import { maskCardNo } from '../../src/domain/card-number.js';
 import { businessDateOf } from '../../src/domain/business-day.js';
 import { chromiumArgs, ensureChromium } from '../browser/chromium.js';
@@ -30,6 +31,7 @@ describe.skipIf(!browserState.ok)('kiosk and console in Chromium', () => {
   let base: string;
   let browser: Browser;
   let pos: RegisteredTerminal;
+  let kioskT: RegisteredTerminal;
   let cardNo: string;
   const pageErrors: string[] = [];
 
@@ -52,6 +54,7 @@ describe.skipIf(!browserState.ok)('kiosk and console in Chromium', () => {
     sys = await createTestSystem();
     base = await sys.http.listen({ port: 0, host: '127.0.0.1' });
     pos = await retailPos(sys.http);
+    kioskT = await kiosk(sys.http);
     ({ cardNo } = await issueCard(sys.http, { pin, balance: 5000, medical: 20000 }));
     // Real traffic for the console: payments, a decline, rides on two routes, metro journeys.
     let n = 0;
@@ -105,11 +108,21 @@ describe.skipIf(!browserState.ok)('kiosk and console in Chromium', () => {
     await page.click('#amounts button[data-amount="2000"]');
     expect(await page.locator('[data-testid=topup-amount]').textContent()).toBe('¥20.00');
     await page.click('#topup-go');
+    // The page made a pending order that moves nothing; the kiosk's cash acceptor confirms it with
+    // the kiosk terminal's own key (the page never holds it), and the page sees it credited.
+    await expect.poll(() => page.locator('[data-testid=topup-order]').textContent(), ui).toContain('订单号');
+    const orderText = (await page.locator('[data-testid=topup-order]').textContent()) ?? '';
+    const orderId = /[0-9a-f]{32}/.exec(orderText)?.[0];
+    expect(orderId, orderText).toBeDefined();
+    expect(await purseOf(cardNo)).toBe(before);
+    const confirm = await sys.http.inject({ method: 'POST', url: `/v1/topup-orders/${orderId}/confirm`, headers: kioskT.headers, payload: { amount: 2000 } });
+    expect(confirm.json(), confirm.body).toMatchObject({ approved: true, status: 'confirmed' });
     await expect.poll(() => page.locator('[data-testid=purse]').textContent(), ui).toBe(yuan(before + 2000));
-    expect(await page.locator('[data-testid=account-msg]').textContent()).toContain('充值成功');
+    await expect.poll(() => page.locator('[data-testid=account-msg]').textContent(), ui).toContain('充值成功');
+    expect(await page.locator('[data-testid=topup-order]').isVisible()).toBe(false);
     expect(await purseOf(cardNo)).toBe(before + 2000);
-    const kioskTopups = await sys.pool.query(`SELECT detail->>'channel' AS channel FROM transfers WHERE op_kind = 'topup' AND card_no = $1 AND op_id LIKE 'citizen-%'`, [cardNo]);
-    expect(kioskTopups.rows).toEqual([{ channel: 'kiosk' }]);
+    const kioskTopups = await sys.pool.query(`SELECT detail->>'channel' AS channel, terminal_id FROM transfers WHERE op_kind = 'topup' AND card_no = $1 AND op_id LIKE '%order-%'`, [cardNo]);
+    expect(kioskTopups.rows).toEqual([{ channel: 'kiosk', terminal_id: kioskT.terminalId }]);
     await expect.poll(() => page.locator('#history > li[data-kind=topup]').count(), ui).toBe(2);
 
     await page.click('[data-testid=lang-toggle]');

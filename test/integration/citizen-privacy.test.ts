@@ -3,11 +3,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import { createTestSystem, type TestSystem } from '../support/system.js';
-import { admin, retailPos, type RegisteredTerminal } from '../support/fixtures.js';
+import { admin, kiosk, retailPos, type RegisteredTerminal } from '../support/fixtures.js';
 import { citizenLogin, busRide, longDigitRuns, metroRide } from './citizen-support.js';
 
 let sys: TestSystem;
 let pos: RegisteredTerminal;
+let kioskT: RegisteredTerminal;
 
 interface Person {
   name: string;
@@ -49,7 +50,9 @@ async function citizenAnswers(cardNo: string, pin: string): Promise<void> {
     cursor = res.json().nextCursor;
     if (!cursor) break;
   }
-  keep('topup', cardNo, await sys.http.inject({ method: 'POST', url: '/v1/citizen/topup', headers: auth, payload: { topupId: `pv-${cardNo.slice(-4)}`, amount: 100 } }));
+  const order = keep('topup order', cardNo, await sys.http.inject({ method: 'POST', url: '/v1/citizen/topup-orders', headers: auth, payload: { amount: 100 } }));
+  keep('topup confirm', cardNo, await sys.http.inject({ method: 'POST', url: `/v1/topup-orders/${order.json().orderId}/confirm`, headers: kioskT.headers, payload: { amount: 100 } }));
+  keep('topup order read', cardNo, await sys.http.inject({ method: 'GET', url: `/v1/citizen/topup-orders/${order.json().orderId}`, headers: auth }));
   keep('own balance', cardNo, await sys.http.inject({ method: 'GET', url: `/v1/cards/${cardNo}/balance`, headers: auth }));
   keep('own card transactions', cardNo, await sys.http.inject({ method: 'GET', url: `/v1/cards/${cardNo}/transactions?limit=100`, headers: auth }));
   keep("another's balance", cardNo, await sys.http.inject({ method: 'GET', url: `/v1/cards/${cardNo === bob.cardNo ? alice.cardNo : bob.cardNo}/balance`, headers: auth }));
@@ -59,6 +62,7 @@ async function citizenAnswers(cardNo: string, pin: string): Promise<void> {
 beforeAll(async () => {
   sys = await createTestSystem();
   pos = await retailPos(sys.http);
+  kioskT = await kiosk(sys.http);
   alice.cardNo = await register(alice, 8000);
   bob.cardNo = await register(bob, 6000);
   for (const p of [alice, bob]) {

@@ -113,6 +113,8 @@ class Server {
         HTTP_PORT: String(this.port),
         HTTP_HOST: '127.0.0.1',
         ISO_PORT: '0',
+        ISO_TLS_PORT: '0',
+        HTTPS_PORT: '0',
         LOG_LEVEL: 'warn',
         REPORTS_DIR: `var/test-reports/${this.dbName}`,
         // A batch wait that keeps commands in flight between the gate and the commit.

@@ -37,6 +37,8 @@ function startServer(): Promise<number> {
         HTTP_PORT: '0',
         HTTP_HOST: '127.0.0.1',
         ISO_PORT: '0',
+        ISO_TLS_PORT: '0',
+        HTTPS_PORT: '0',
         POLICY_FILE: path.join(root, 'data/demo-network.json'),
         REPORTS_DIR: path.join(workDir, 'reports'),
         LOG_LEVEL: 'info',

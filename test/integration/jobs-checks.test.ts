@@ -60,7 +60,7 @@ describe('redis-drift', () => {
       expect(run.result!.scanned as number).toBeGreaterThanOrEqual(5);
       const report = JSON.parse(await readFile(path.join(sys.config.reportsDir, 'redis-drift-2024-09-03.json'), 'utf8'));
       expect(report.driftedCards.map((x: { card: string }) => x.card).sort()).toEqual([a, b, e].map(maskCardNo).sort());
-      expect(report.driftedCards.find((x: { card: string }) => x.card === maskCardNo(a))).toEqual({ card: maskCardNo(a), redisPurse: '1500', ledgerPurseFen: 1000, redisMedical: '500', ledgerMedicalFen: 500 });
+      expect(report.driftedCards.find((x: { card: string }) => x.card === maskCardNo(a))).toEqual({ card: maskCardNo(a), redisPurseFen: 1500, ledgerPurseFen: 1000, redisMedicalFen: 500, ledgerMedicalFen: 500 });
       const text = JSON.stringify(report) + sys.logLines.join('');
       for (const card of cards) expect(text).not.toContain(card);
       expect(await sys.redis.exists(sys.keys.cardState(a))).toBe(0);

@@ -10,8 +10,8 @@ import { issueCard, metroGate, type RegisteredTerminal } from '../support/fixtur
 import { fixedClock } from '../../src/platform/clock.js';
 import { removeReports, runJob } from './jobs-support.js';
 
-// 08:00 in Shanghai on 2024-10-01.
-const clock = fixedClock(new Date('2024-10-01T00:00:00Z'));
+// 08:00 in Shanghai on 2026-10-01 (taps before the first fare policy, 2026-01-01, are refused).
+const clock = fixedClock(new Date('2026-10-01T00:00:00Z'));
 let sys: TestSystem;
 let gate: RegisteredTerminal;
 
@@ -29,25 +29,25 @@ const purse = async (cardNo: string) => Number((await sys.pool.query(`SELECT bal
 describe('close-journeys', () => {
   it('charges a journey left open the maximum fare from its entry station, once', async () => {
     const { cardNo } = await issueCard(sys.http, { balance: 5000 });
-    const tapIn = await sys.http.inject({ method: 'POST', url: '/v1/taps', headers: gate.headers, payload: { tapId: 'open-1', cardNo, tappedAt: '2024-10-01T08:00:00+08:00', direction: 'in' } });
+    const tapIn = await sys.http.inject({ method: 'POST', url: '/v1/taps', headers: gate.headers, payload: { tapId: 'open-1', cardNo, tappedAt: '2026-10-01T08:00:00+08:00', direction: 'in' } });
     expect(tapIn.json(), tapIn.body).toMatchObject({ approved: true, fare: 0 });
     const before = await purse(cardNo);
 
-    const run = await runJob(sys, 'close-journeys', '2024-09-30');
+    const run = await runJob(sys, 'close-journeys', '2026-09-30');
     expect(run.state, run.error ?? '').toBe('completed');
     expect(run.result).toMatchObject({ journeysClosed: 0, closedFen: 0 });
 
-    clock.set(new Date('2024-10-01T21:00:00Z')); // 05:00 the next morning
-    const closed = await runJob(sys, 'close-journeys', '2024-10-01');
+    clock.set(new Date('2026-10-01T21:00:00Z')); // 05:00 the next morning
+    const closed = await runJob(sys, 'close-journeys', '2026-10-01');
     expect(closed.state, closed.error ?? '').toBe('completed');
     const charged = closed.result!.closedFen as number;
     expect(closed.result).toMatchObject({ metroCards: 1, journeysClosed: 1 });
     expect(charged).toBeGreaterThanOrEqual(200);
     expect(await purse(cardNo)).toBe(before - charged);
-    const journeys = await sys.pool.query(`SELECT status, entry_station_id, fare::int FROM journeys WHERE card_no = $1 AND business_date = '2024-10-01'`, [cardNo]);
+    const journeys = await sys.pool.query(`SELECT status, entry_station_id, fare::int FROM journeys WHERE card_no = $1 AND business_date = '2026-10-01'`, [cardNo]);
     expect(journeys.rows).toEqual([{ status: 'incomplete', entry_station_id: 'L1-01', fare: charged }]);
 
-    const again = await runJob(sys, 'close-journeys', '2024-10-01', true);
+    const again = await runJob(sys, 'close-journeys', '2026-10-01', true);
     expect(again.result).toMatchObject({ journeysClosed: 0, closedFen: 0 });
     expect(await purse(cardNo)).toBe(before - charged);
   });
@@ -88,7 +88,7 @@ describe('ridership', () => {
     await tap('bus', 'B2', '2024-10-02T08:15:00+08:00', card(), 'rejected');
     await tap('metro-out', 'L1-05', '2024-10-02T08:40:00+08:00', card());
     await tap('taxi', '', '2024-10-02T08:40:00+08:00', card());
-    await sys.pool.query(`UPDATE taps SET business_date = '2024-10-01' WHERE tap_id = $1`, [`r-${tapSeq}`]);
+    await sys.pool.query(`UPDATE taps SET business_date = '2026-10-01' WHERE tap_id = $1`, [`r-${tapSeq}`]);
 
     for (let i = 0; i < 6; i++) await journey('L1-01', 'L1-05', card());
     const twice = card();

@@ -4,6 +4,7 @@
 // hot-listed; uploaded transit taps keep being charged, and the card is hot-listed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSystem, type TestSystem } from '../support/system.js';
+import { businessDateOf } from '../../src/domain/business-day.js';
 import { admin, issueCard, retailPos, type RegisteredTerminal } from '../support/fixtures.js';
 import { IsoClient } from '../../terminals/pos/client.js';
 import { fieldText, type FieldValue } from '../../src/adapters/iso8583/codec.js';
@@ -121,7 +122,9 @@ describe('uploaded transit taps', () => {
   it('keep being charged past the debt maximum (the rides happened); the card is hot-listed, and advices are then refused 51', async () => {
     const { cardNo } = await issueCard(sys.http, { balance: 1_000 });
     const cab = await taxi(sys.http);
-    const taps = ['08:00', '09:00', '10:00'].map((hhmm) => ({ tapId: tapId('cab'), cardNo, tappedAt: at(hhmm), amount: 3_000 }));
+    // Yesterday: taps older than the offline window (30 days) are refused.
+    const yesterday = businessDateOf(new Date(Date.now() - 86_400_000));
+    const taps = ['08:00', '09:00', '10:00'].map((hhmm) => ({ tapId: tapId('cab'), cardNo, tappedAt: at(hhmm, yesterday), amount: 3_000 }));
     const res = await upload(sys.http, cab, taps);
     expect(res.statusCode, res.body).toBe(200);
     const results = res.json().results as { status: string; fare: number }[];

@@ -2,6 +2,7 @@
 // per-record rejections, replays, debt and the hotlist, late taps re-rating the day (DESIGN §7).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSystem, type TestSystem } from '../support/system.js';
+import { fixedClock } from '../../src/platform/clock.js';
 import { admin, issueCard, kiosk, type RegisteredTerminal } from '../support/fixtures.js';
 import { rateDay, parsePolicy, type Tap } from '../../src/domain/fare/index.js';
 import { at, bus, gate, ledgerCounts, paidFen, purse, tap, tapId, trialBalanced, upload } from './transit-helpers.js';
@@ -11,7 +12,7 @@ let b2: RegisteredTerminal;
 let b906: RegisteredTerminal;
 
 beforeAll(async () => {
-  sys = await createTestSystem();
+  sys = await createTestSystem({ clock: fixedClock(new Date('2026-03-14T12:00:00+08:00')) }); // after the file's tap days: taps older than the offline window (30 days) are refused
   b2 = await bus(sys.http, 'B2');
   b906 = await bus(sys.http, 'B906');
 });

@@ -3,6 +3,7 @@
 // back), and a fare state lost from Redis (rebuilt from the taps table).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSystem, type TestSystem } from '../support/system.js';
+import { fixedClock } from '../../src/platform/clock.js';
 import { issueCard, type RegisteredTerminal } from '../support/fixtures.js';
 import { createTransit } from '../../src/wiring/transit.js';
 import { transitOf, type TransitService } from '../../src/app/transit.js';
@@ -13,7 +14,7 @@ import { at, bus, paidFen, purse, tap, tapId, trialBalanced } from './transit-he
 let sys: TestSystem;
 
 beforeAll(async () => {
-  sys = await createTestSystem();
+  sys = await createTestSystem({ clock: fixedClock(new Date('2026-03-20T12:00:00+08:00')) }); // after the file's tap days: taps older than the offline window (30 days) are refused
 });
 afterAll(async () => sys.destroy());
 

@@ -2,6 +2,7 @@
 // anti-passback, idempotency, closing open journeys, bad input, the hotlist (DESIGN §5, §7).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSystem, type TestSystem } from '../support/system.js';
+import { fixedClock } from '../../src/platform/clock.js';
 import { admin, issueCard, retailPos, type RegisteredTerminal } from '../support/fixtures.js';
 import { closeOpenJourneys } from '../../src/app/transit.js';
 import { at, bus, gate, ledgerCounts, paidFen, postTap, purse, tap, tapId, taxi, trialBalanced } from './transit-helpers.js';
@@ -12,7 +13,7 @@ let b906: RegisteredTerminal;
 const gates: Record<string, RegisteredTerminal> = {};
 
 beforeAll(async () => {
-  sys = await createTestSystem();
+  sys = await createTestSystem({ clock: fixedClock(new Date('2026-03-07T12:00:00+08:00')) }); // after the file's tap days: taps older than the offline window (30 days) are refused
   b2 = await bus(sys.http, 'B2');
   b906 = await bus(sys.http, 'B906');
   for (const s of ['L1-01', 'L1-08', 'ZJS', 'L2-05', 'L2-15']) gates[s] = await gate(sys.http, s);

@@ -74,6 +74,8 @@ export function testConfig(dbName: string, overrides: Record<string, string> = {
     LOG_LEVEL: 'info',
     HTTP_PORT: '0',
     ISO_PORT: '0',
+    ISO_TLS_PORT: '0',
+    HTTPS_PORT: '0',
     REPORTS_DIR: `var/test-reports/${dbName}`,
     // A busy CI machine stalls event loops for long moments; back-pressure has its own test.
     EVENT_LOOP_DELAY_MAX_MS: '30000',

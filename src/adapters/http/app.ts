@@ -1,6 +1,7 @@
 // The HTTP server: plugins (security headers, OpenAPI, metrics, back-pressure, auth) and the
 // route plugins of each area. Every request body is validated against its TypeBox schema.
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { TLSSocket } from 'node:tls';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
@@ -12,6 +13,7 @@ import type { Logger } from '../../platform/logger.js';
 import type { Registry } from '../postgres/registry.js';
 import { authPlugin, type TerminalDirectory } from './auth.js';
 import { sendProblem } from './problem.js';
+import { isDependencyDown } from './dependency-errors.js';
 import { adminRoutes } from './routes/admin.js';
 import { moneyRoutes } from './routes/money.js';
 import { cardRoutes } from './routes/cards.js';
@@ -22,6 +24,8 @@ import type { CardQueries } from '../../app/card-queries.js';
 import { maskCardNo } from '../../domain/card-number.js';
 
 export const bodyBytesMax = 1024 * 1024;
+/** Retry-After of a 503 while a dependency is down. */
+export const dependencyRetryAfterSeconds = 1;
 
 export interface HttpDeps {
   logger: Logger;
@@ -35,6 +39,10 @@ export interface HttpDeps {
   health: HealthChecks;
   /** Event-loop delay above which requests are refused with 503 (back-pressure). */
   maxEventLoopDelayMs?: number;
+  /** The terminal of an HTTPS client certificate (the PKI area's mTLS gate). */
+  tlsTerminalOf?: (socket: TLSSocket) => Promise<string | null>;
+  /** TERMINAL_TLS_ONLY=1: terminal API keys refused on the plain port. */
+  terminalTlsOnly?: boolean;
   /** Extra route plugins registered by other areas (transit, medical, citizen, jobs, pages). */
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
 }
@@ -69,7 +77,13 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(metrics.default ?? metrics, { endpoint: '/metrics', clearRegisterOnInit: true, routeMetrics: { enabled: { histogram: true, summary: false } } } as never);
-  await app.register(authPlugin, { adminToken: deps.adminToken, registry: deps.registry, terminals: deps.terminals });
+  await app.register(authPlugin, {
+    adminToken: deps.adminToken,
+    registry: deps.registry,
+    terminals: deps.terminals,
+    ...(deps.tlsTerminalOf ? { tlsTerminalOf: deps.tlsTerminalOf } : {}),
+    terminalTlsOnly: deps.terminalTlsOnly ?? false,
+  });
 
   // Calls whose body is `{}` (reverse, cancel, replace, report-loss) are also accepted with no
   // body at all, or an empty one sent as JSON; malformed JSON stays a 400.
@@ -96,14 +110,27 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
       // Malformed JSON, wrong content type, body too large.
       return sendProblem(reply, error.statusCode, '30', error.message);
     }
-    request.log.error({ err: error, url: request.url.replace(/\d{16,19}/g, (m) => maskCardNo(m)) }, 'request failed');
+    const url = request.url.replace(/\d{16,19}/g, (m) => maskCardNo(m));
+    if (isDependencyDown(error)) {
+      request.log.error({ err: error, url }, 'request failed: dependency down');
+      reply.header('retry-after', String(dependencyRetryAfterSeconds));
+      return sendProblem(reply, 503, '91', 'a dependency (Redis or PostgreSQL) is unreachable: nothing was done, retry later');
+    }
+    request.log.error({ err: error, url }, 'request failed');
     return sendProblem(reply, 500, '96', 'internal error');
   });
   app.setNotFoundHandler((request, reply) => sendProblem(reply, 404, '12', `no route ${request.method} ${request.url.split('?')[0]!.replace(/\d{16,19}/g, (m) => maskCardNo(m))}`));
 
   // Money and card calls wait for startup recovery: until then Redis may disagree with the ledger.
+  // With Redis disconnected they are refused at once (a queued command would stall for seconds and
+  // then fail as 96); ioredis reconnects by itself and the calls are served again.
   app.addHook('onRequest', async (request, reply) => {
-    if (request.url.startsWith('/v1/') && !deps.health.recovered()) return sendProblem(reply, 503, '91', 'starting: recovery not finished');
+    if (!request.url.startsWith('/v1/') || request.url.startsWith('/v1/pki/')) return;
+    if (!deps.health.recovered()) return sendProblem(reply, 503, '91', 'starting: recovery not finished');
+    if (!deps.health.redisReady()) {
+      reply.header('retry-after', String(dependencyRetryAfterSeconds));
+      return sendProblem(reply, 503, '91', 'Redis is unreachable: nothing was done, retry later');
+    }
   });
 
   app.addHook('onResponse', async (request, reply) => {

@@ -10,6 +10,15 @@ export const AmountFen = Type.Integer({ minimum: 1, maximum: amountFenMax, descr
 export const Code = Type.String({ pattern: '^[0-9]{2}$', description: 'response code (DESIGN §4)' });
 export const BalanceFen = Type.Integer({ description: 'balance in fen' });
 
+/**
+ * A page cursor (a ledger id from `nextCursor`): at most 18 digits, so it always fits PostgreSQL's
+ * bigint (2^63 − 1 has 19); a longer one would be a range error (500) instead of a 400.
+ */
+export const Cursor = Type.String({ pattern: '^[0-9]{1,18}$', description: 'nextCursor of the page before' });
+export const PageLimit = Type.String({ pattern: '^[0-9]{1,3}$', description: 'items per page (clamped to 1–100)' });
+/** A real calendar day (ajv-formats `date`: 2026-02-30 and 9999-99-99 are refused). */
+export const BusinessDate = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', format: 'date', description: 'business date YYYY-MM-DD (the day runs 04:00–04:00 Asia/Shanghai)' });
+
 export const CardParams = Type.Object({ cardNo: Type.String({ pattern: '^[0-9]{1,19}$' }) });
 
 /** bigint or numeric string → JSON number (amounts stay below 2^53 by the limits above). */

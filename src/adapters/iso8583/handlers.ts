@@ -11,7 +11,7 @@ import type { IsoTerminal, IsoTerminals } from './terminal-keys.js';
 import { isoKeyText, type IsoKey, type IsoOp, type IsoStore } from './store.js';
 import { Code, type ResponseCode } from '../../domain/codes.js';
 import type { Logger } from '../../platform/logger.js';
-import type { IsoConnectionContext, IsoHandled } from './server.js';
+import type { IsoConnectionContext, IsoHandled, IsoPeer } from './server.js';
 
 /** What a handler decides: the code and the fields added to the echo. */
 export interface Answer {
@@ -117,7 +117,7 @@ export class IsoPipeline {
     const started = performance.now();
     let processed: Processed;
     try {
-      processed = await this.process(msg, raw);
+      processed = await this.process(msg, raw, conn.peer);
     } catch (error) {
       this.deps.log.error({ err: error, msg: describeMessage(msg) }, 'iso: request failed');
       processed = { answer: answer(Code.systemMalfunction), terminal: null, authenticated: false, answerKey: 'mak' };
@@ -156,13 +156,16 @@ export class IsoPipeline {
     return encodeMessage({ mti: responseMti, fields });
   }
 
-  private async process(msg: IsoMessage, raw: Buffer): Promise<Processed> {
+  private async process(msg: IsoMessage, raw: Buffer, peer?: IsoPeer): Promise<Processed> {
     const keyManagement = isKeyManagement(msg);
     const answerKey: AnswerKey = keyManagement ? 'tmk' : 'mak';
     const done = (result: Answer, terminal: IsoTerminal | null, authenticated: boolean): Processed => ({ answer: result, terminal, authenticated, answerKey });
     if (!(requestMtis as readonly string[]).includes(msg.mti)) return done(answer(Code.formatError), null, false);
     const terminalId = text(msg, 41)?.trimEnd();
     if (!terminalId) return done(answer(Code.formatError), null, false);
+    // Over mTLS the certificate is the terminal: another F41 is refused before anything is looked up.
+    if (peer?.certified && peer.terminalId !== terminalId) return done(answer(Code.notPermittedTerminal), null, false);
+    if (peer && peer.terminalId === null) peer.terminalId = terminalId;
     let terminal = await this.deps.terminals.get(terminalId);
     if (!terminal) return done(answer(Code.notPermittedTerminal), null, false);
 

@@ -55,9 +55,20 @@ const connectionLogWindowMs = 60_000;
 /** How often, at most, one line reports the number of log lines dropped meanwhile. */
 const droppedReportIntervalMs = 10_000;
 
+/**
+ * Who is on a connection: the terminal of its client certificate (mTLS listener, `certified`), or
+ * on a plain connection the terminal its first identified message named (so a block can close it).
+ */
+export interface IsoPeer {
+  terminalId: string | null;
+  certified: boolean;
+}
+
 /** What the pipeline learns about the connection a message came on. */
 export interface IsoConnectionContext {
   readonly id: number;
+  /** Absent for callers outside a server connection (tests driving the pipeline directly). */
+  readonly peer?: IsoPeer;
   /** Whether one more warning about this connection's input may be logged now (else it is counted as dropped). */
   mayLog(): boolean;
 }
@@ -159,11 +170,23 @@ export class IsoServer {
     await closed;
   }
 
+  /** Closes every connection of this terminal (it was blocked). */
+  closeTerminal(terminalId: string): number {
+    let closed = 0;
+    for (const conn of this.connections) {
+      if (conn.context.peer?.terminalId !== terminalId) continue;
+      this.drop(conn, 'terminal blocked');
+      closed++;
+    }
+    return closed;
+  }
+
   /**
    * Takes over one connected socket: the plain listener's, or one a TLS listener has accepted and
-   * handshaken (every limit and the connection maximum are shared by both).
+   * handshaken (every limit and the connection maximum are shared by both), with the terminal of
+   * its verified client certificate (every message's F41 must then be that terminal).
    */
-  adopt(socket: net.Socket): void {
+  adopt(socket: net.Socket, certifiedTerminalId?: string): void {
     if (this.connections.size >= this.limits.connectionsMax && !this.shedStranger()) {
       this.refusedCount++;
       if (this.mayLogGlobal()) this.log.warn({ connectionsMax: this.limits.connectionsMax }, 'iso: connection refused at the maximum');
@@ -180,7 +203,7 @@ export class IsoServer {
       closing: false,
       authenticated: false,
       authTimer: null,
-      context: { id, mayLog: () => this.mayLog(budget) },
+      context: { id, peer: { terminalId: certifiedTerminalId ?? null, certified: certifiedTerminalId !== undefined }, mayLog: () => this.mayLog(budget) },
     };
     this.connections.add(conn);
     this.strangers.add(conn);
@@ -195,7 +218,7 @@ export class IsoServer {
     socket.on('data', (chunk: Buffer) => this.receive(conn, chunk));
     socket.on('error', (error) => this.log.debug({ conn: conn.id, err: error.message }, 'iso: socket error'));
     socket.on('close', () => this.forget(conn));
-    this.log.debug({ conn: conn.id, remote: socket.remoteAddress }, 'iso: connection');
+    this.log.debug({ conn: conn.id, remote: socket.remoteAddress, terminalId: certifiedTerminalId }, 'iso: connection');
   }
 
   /** Closes the oldest stranger, preferring one with nothing in flight; false when there is none. */

@@ -65,6 +65,11 @@ export class IsoTerminals {
     return this.remember(row, this.keysOf(row));
   }
 
+  /** Drops the cached row (its status changed, maybe in another process): the next message reloads it. */
+  forget(terminalId: string): void {
+    this.cache.delete(terminalId);
+  }
+
   /** The cached terminal without I/O (for answers that must not wait, e.g. overload refusals). */
   peek(terminalId: string): IsoTerminal | undefined {
     return this.cache.get(terminalId);

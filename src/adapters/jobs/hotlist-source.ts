@@ -74,9 +74,11 @@ export class PgHotlistSource implements HotlistSource {
 
   async previousFileVersion(businessDate: string): Promise<bigint | null> {
     const r = await this.pool.query<{ v: string | null }>(
-      `SELECT result->>'version' AS v FROM job_runs
-        WHERE name = 'hotlist' AND status = 'completed' AND business_date < $1 AND result ? 'version'
-        ORDER BY business_date DESC, finished_at DESC LIMIT 1`,
+      // The earliest version any file of that date was written at: a rerun of the earlier date
+      // writes a later version, but validators may still hold the first one.
+      `SELECT min((result->>'version')::bigint)::text AS v FROM job_runs
+        WHERE name = 'hotlist' AND status = 'completed' AND result ? 'version'
+          AND business_date = (SELECT max(business_date) FROM job_runs WHERE name = 'hotlist' AND status = 'completed' AND business_date < $1 AND result ? 'version')`,
       [businessDate],
     );
     const v = r.rows[0]?.v;

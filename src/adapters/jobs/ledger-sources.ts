@@ -3,7 +3,7 @@
 // cursor (pg-stream.ts), so no job holds a day of transfers in memory.
 import type { Pool } from '../postgres/db.js';
 import { Snapshot, withSnapshot } from './pg-stream.js';
-import type { ClearingSource, PartyDay } from '../../app/jobs/clearing.js';
+import { lateClearingDaysMax, type ClearingSource, type LatePartyDay, type PartyDay } from '../../app/jobs/clearing.js';
 import type { ReconcileSource, ReconcileView, TerminalDay, TxnDiff } from '../../app/jobs/reconcile-terminals.js';
 import type { ClaimDay, MedicalClaimsSource } from '../../app/jobs/medical-claims.js';
 
@@ -32,8 +32,54 @@ SELECT p.kind, p.owner_id, coalesce(o.commission_rate, m.commission_rate)::text 
  GROUP BY p.kind, p.owner_id, o.commission_rate, m.commission_rate
  ORDER BY p.kind = 'payable', p.owner_id COLLATE "C"`;
 
+// What is left in each party's account from earlier business dates that were already cleared and
+// then received postings (late_postings: offline taps uploaded late and their re-rating): per date
+// and party, credits − debits of ALL the date's transfers, clearing's own included, so what an
+// earlier catch-up settled is not settled again. `posted`: the date's own clearing command exists.
+const latePartiesSql = `
+WITH days AS (
+  SELECT l.business_date FROM late_postings l
+   WHERE l.business_date <= $1::date AND l.business_date >= $1::date - $2::int
+     AND (EXISTS (SELECT 1 FROM job_runs r WHERE r.name = 'clearing' AND r.business_date = l.business_date AND r.status = 'completed')
+          OR EXISTS (SELECT 1 FROM transfers c WHERE c.business_date = l.business_date AND c.op_kind = 'clearing'))
+), parties AS (
+  SELECT account_id, kind, owner_id FROM accounts WHERE kind IN ('receivable', 'payable')
+), legs AS (
+  SELECT t.business_date, t.credit_account_id AS account_id, count(*) FILTER (WHERE t.op_kind <> 'clearing') AS n, sum(t.amount) AS credit, 0::numeric AS debit
+    FROM transfers t JOIN days d USING (business_date) JOIN parties p ON p.account_id = t.credit_account_id
+   GROUP BY t.business_date, t.credit_account_id
+  UNION ALL
+  SELECT t.business_date, t.debit_account_id, count(*) FILTER (WHERE t.op_kind <> 'clearing'), 0::numeric, sum(t.amount)
+    FROM transfers t JOIN days d USING (business_date) JOIN parties p ON p.account_id = t.debit_account_id
+   GROUP BY t.business_date, t.debit_account_id
+)
+SELECT l.business_date::text AS d, p.kind, p.owner_id, coalesce(o.commission_rate, m.commission_rate)::text AS rate,
+       sum(l.n)::bigint AS postings, sum(l.credit)::bigint AS credit, sum(l.debit)::bigint AS debit,
+       EXISTS (SELECT 1 FROM transfers c WHERE c.op_kind = 'clearing'
+                  AND c.op_id = l.business_date::text || ':' || CASE p.kind WHEN 'receivable' THEN 'operator' ELSE 'merchant' END || ':' || p.owner_id) AS posted
+  FROM legs l JOIN parties p USING (account_id)
+  LEFT JOIN operators o ON p.kind = 'receivable' AND o.operator_id = p.owner_id
+  LEFT JOIN merchants m ON p.kind = 'payable' AND m.merchant_id = p.owner_id
+ GROUP BY l.business_date, p.kind, p.owner_id, o.commission_rate, m.commission_rate
+HAVING sum(l.credit) <> sum(l.debit)
+ ORDER BY l.business_date, p.kind = 'payable', p.owner_id COLLATE "C"`;
+
 export class PgClearingSource implements ClearingSource {
   constructor(private readonly pool: Pool) {}
+
+  async lateParties(businessDate: string): Promise<LatePartyDay[]> {
+    const r = await this.pool.query<{ d: string; kind: string; owner_id: string; rate: string | null; postings: string; credit: string; debit: string; posted: boolean }>(latePartiesSql, [businessDate, lateClearingDaysMax]);
+    return r.rows.map((row) => ({
+      lateDate: row.d,
+      partyType: row.kind === 'receivable' ? 'operator' : 'merchant',
+      partyId: row.owner_id,
+      commissionRate: row.rate,
+      postings: Number(row.postings),
+      creditFen: BigInt(row.credit),
+      debitFen: BigInt(row.debit),
+      dayCommandPosted: row.posted,
+    }));
+  }
 
   async *partyDays(businessDate: string): AsyncGenerator<PartyDay> {
     const snapshot = await Snapshot.open(this.pool);
@@ -118,7 +164,8 @@ SELECT * FROM (
   SELECT coalesce(l.terminal_id, r.terminal_id) AS terminal_id, coalesce(l.reference, r.reference) AS reference,
          coalesce(l.amount, 0)::bigint AS ledger_amount, coalesce(r.amount, 0)::bigint AS reported_amount
     FROM ledger l FULL JOIN reported r ON r.terminal_id = l.terminal_id AND r.reference = l.reference
-   WHERE coalesce(l.amount, 0) <> coalesce(r.amount, 0)) d
+   -- a reported reference the ledger does not know is missing even at 0 (a bare tap id of no ride)
+   WHERE coalesce(l.amount, 0) <> coalesce(r.amount, 0) OR l.reference IS NULL) d
  ORDER BY terminal_id COLLATE "C", reference COLLATE "C"`;
 
 interface TerminalDayRow {

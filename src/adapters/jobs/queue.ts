@@ -24,6 +24,8 @@ export interface NightlyJobsOptions {
   stalledIntervalMs: number;
   /** How long close waits for a running job before it stops the worker without it. */
   closeTimeoutMs: number;
+  /** How often the schedulers are checked and re-created when Redis lost them (a flush, a failover). */
+  schedulerCheckMs: number;
 }
 
 export const defaultNightlyJobsOptions: NightlyJobsOptions = {
@@ -32,6 +34,7 @@ export const defaultNightlyJobsOptions: NightlyJobsOptions = {
   lockDurationMs: 60_000,
   stalledIntervalMs: 30_000,
   closeTimeoutMs: 15_000,
+  schedulerCheckMs: 30_000,
 };
 
 /** Finished BullMQ records kept in Redis (job_runs keeps every run). */
@@ -92,6 +95,7 @@ export class NightlyJobs {
   readonly queue: Queue<JobData>;
   readonly options: NightlyJobsOptions;
   private worker: Worker<JobData> | null = null;
+  private scheduleTimer: NodeJS.Timeout | null = null;
   private readonly connections: Redis[] = [];
   /** Test hook: called at each checkpoint of a run; throwing there is a crash halfway. */
   onCheckpoint: ((ctx: JobContext, point: string) => Promise<void> | void) | null = null;
@@ -155,6 +159,40 @@ export class NightlyJobs {
     }
   }
 
+  /** Names of the calendar's schedulers that are not in Redis. */
+  async missingSchedulers(): Promise<JobName[]> {
+    const missing: JobName[] = [];
+    for (const entry of nightlyCalendar) if (!(await this.queue.getJobScheduler(entry.name))) missing.push(entry.name);
+    return missing;
+  }
+
+  /**
+   * Keeps the schedulers alive: a Redis flush (or a failover to an empty replica) deletes them and
+   * nothing would run again. Checked every `schedulerCheckMs` (upsert is idempotent, so several
+   * processes doing it at once is harmless).
+   */
+  keepScheduled(): void {
+    if (this.scheduleTimer) return;
+    let running = false;
+    this.scheduleTimer = setInterval(() => {
+      if (running) return;
+      running = true;
+      this.restoreSchedulers()
+        .catch((error: unknown) => this.deps.log.warn({ err: error }, 'job scheduler check failed'))
+        .finally(() => {
+          running = false;
+        });
+    }, this.options.schedulerCheckMs);
+    this.scheduleTimer.unref();
+  }
+
+  private async restoreSchedulers(): Promise<void> {
+    const missing = await this.missingSchedulers();
+    if (missing.length === 0) return;
+    await this.schedule();
+    this.deps.log.warn({ missing }, 'job schedulers were missing in Redis (flushed?); re-created');
+  }
+
   startWorker(): void {
     if (this.worker) return;
     const connection = jobsRedis(this.deps.redisUrl, true, this.deps.redisCluster);
@@ -191,6 +229,8 @@ export class NightlyJobs {
   }
 
   async close(): Promise<void> {
+    if (this.scheduleTimer) clearInterval(this.scheduleTimer);
+    this.scheduleTimer = null;
     await this.stopWorker();
     await this.queue.close().catch(() => undefined);
     for (const c of this.connections) c.disconnect();

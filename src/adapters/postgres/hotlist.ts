@@ -16,13 +16,14 @@ export class Hotlist {
   constructor(private readonly pool: Pool) {}
 
   /** Records a change unless the card's latest entry already says the same. */
-  async record(cardNo: string, listed: boolean, reason: HotlistReason): Promise<void> {
+  async record(cardNo: string, listed: boolean, reason: HotlistReason, at?: Date): Promise<void> {
+    // `at`: the injected clock's time of the report (offline taps are judged against it).
     await this.pool.query(
-      `INSERT INTO hotlist_changes (card_no, listed, reason)
-       SELECT $1, $2, $3
+      `INSERT INTO hotlist_changes (card_no, listed, reason, changed_at)
+       SELECT $1, $2, $3, coalesce($4::timestamptz, now())
         WHERE NOT EXISTS (SELECT 1 FROM (SELECT listed, reason FROM hotlist_changes WHERE card_no = $1 ORDER BY version DESC LIMIT 1) last
                            WHERE last.listed = $2 AND last.reason = $3)`,
-      [cardNo, listed, reason],
+      [cardNo, listed, reason, at ?? null],
     );
   }
 

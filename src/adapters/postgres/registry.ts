@@ -24,7 +24,7 @@ export interface TerminalRow {
   merchantId: string | null;
   routeId: string | null;
   stationId: string | null;
-  status: 'active' | 'disabled';
+  status: 'active' | 'disabled' | 'blocked';
   keysEnc: Buffer;
   merchantCategory: 'retail' | 'medical' | null;
 }

@@ -60,6 +60,26 @@ export class TransitStore {
     await this.pool.query(`INSERT INTO transit_closed_days (business_date) VALUES ($1) ON CONFLICT DO NOTHING`, [businessDate]);
   }
 
+  /**
+   * Since when a card is listed lost or blocked: the first such listing after its last unlisting
+   * (version and time of the report); null when it is not.
+   */
+  async statusListing(cardNo: string): Promise<{ version: bigint; changedAt: Date } | null> {
+    const r = await this.pool.query<{ v: string | null; at: Date | null }>(
+      `SELECT min(version)::text AS v, min(changed_at) AS at FROM hotlist_changes
+        WHERE card_no = $1 AND listed AND reason IN ('lost', 'blocked')
+          AND version > coalesce((SELECT max(version) FROM hotlist_changes WHERE card_no = $1 AND NOT listed), 0)`,
+      [cardNo],
+    );
+    const row = r.rows[0];
+    return row?.v && row.at ? { version: BigInt(row.v), changedAt: row.at } : null;
+  }
+
+  /** A posting landed on an earlier business date: the next clearing settles what it changed (docs/operations.md). */
+  async markLateDay(businessDate: string): Promise<void> {
+    await this.pool.query(`INSERT INTO late_postings (business_date) VALUES ($1) ON CONFLICT DO NOTHING`, [businessDate]);
+  }
+
   async isClosedDay(businessDate: string): Promise<boolean> {
     const r = await this.pool.query(`SELECT 1 FROM transit_closed_days WHERE business_date = $1`, [businessDate]);
     return (r.rowCount ?? 0) > 0;

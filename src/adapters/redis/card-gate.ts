@@ -188,9 +188,11 @@ export class CardGate {
   }
 }
 
-/** authorize.lua's ARGV[9]: '0' no debt, '1' unbounded debt, 'cap:<fen>' debt down to −fen. */
+/** authorize.lua's ARGV[9]: '0' no debt, '1' unbounded debt, 'cap:<fen>' debt down to −fen, '2' unbounded and whatever the card's status. */
 function debtArg(g: GateDebit): string {
   if (!g.allowDebt) return '0';
+  // '2': also whatever the card's status (offline rides before a report; corrections), unbounded.
+  if (g.ignoreCardStatus) return '2';
   return g.debtMaxFen === undefined ? '1' : `cap:${g.debtMaxFen}`;
 }
 

@@ -78,6 +78,11 @@ export class RedisKeys {
     return `${this.prefix}owner:${owner}:recovering`;
   }
 
+  /** Pub/sub channel: the id of a terminal whose status changed (src/adapters/redis/terminal-events.ts). */
+  terminalEvents(): string {
+    return `${this.prefix}events:terminal-status`;
+  }
+
   /** Set when the cache holds state built from PostgreSQL; missing after a flush. */
   epoch(): string {
     return `${this.prefix}meta:epoch`;
@@ -94,6 +99,16 @@ export class RedisKeys {
 
   counter(name: string): string {
     return `${this.prefix}stats:${name}`;
+  }
+
+  /** Sorted set: citizen-login attempts from one source address (login-address.lua). */
+  loginAddress(address: string): string {
+    return `${this.prefix}login:addr:${address}`;
+  }
+
+  /** Counter: failed citizen logins across all addresses in one minute (epoch minutes). */
+  loginFailureMinute(minute: number): string {
+    return `${this.prefix}login:fail:${minute}`;
   }
 
   /** For SCAN: every card key of this prefix. */

@@ -7,6 +7,11 @@ import type { Ledger } from '../ports.js';
 import type { AccountRef } from '../ports.js';
 import { applyRate } from '../../domain/money.js';
 import { requestHash } from '../../platform/hash.js';
+
+/** A fen amount stored as a decimal string (a command's detail) as a JSON integer; null if absent. */
+function jsonFen(v: unknown): Json {
+  return typeof v === 'string' && /^-?\d+$/.test(v) ? fenJson(BigInt(v)) : typeof v === 'number' ? v : null;
+}
 import { csvLine, fenJson, fileJson, writeReport, type JobContext, type JobResult, type Json } from './ports.js';
 
 export const clearingOpKind = 'clearing';
@@ -28,9 +33,21 @@ export interface PartyDay {
   debitFen: bigint;
 }
 
+/** Earlier dates (at most this many days back) whose late postings a clearing settles. */
+export const lateClearingDaysMax = 62;
+
+/** What an already cleared date still holds for a party: postings that arrived after its clearing. */
+export interface LatePartyDay extends PartyDay {
+  lateDate: string;
+  /** The date's own clearing command for the party exists (else the catch-up takes its key). */
+  dayCommandPosted: boolean;
+}
+
 export interface ClearingSource {
   /** Parties with postings on the date, operators first, each group by id. */
   partyDays(businessDate: string): AsyncIterable<PartyDay>;
+  /** Per earlier cleared date (or this one, on a rerun) and party, the part not cleared yet; read after the day's commands committed. */
+  lateParties(businessDate: string): Promise<LatePartyDay[]>;
 }
 
 export interface PartyClearing {
@@ -52,6 +69,11 @@ export function partyAccount(day: Pick<PartyDay, 'partyType' | 'partyId'>): Acco
 
 export function clearingOpId(businessDate: string, day: Pick<PartyDay, 'partyType' | 'partyId'>): string {
   return `${businessDate}:${day.partyType}:${day.partyId}`;
+}
+
+/** The catch-up of a late date's postings, settled by the clearing of `clearedOn`. */
+export function lateClearingOpId(late: Pick<LatePartyDay, 'lateDate' | 'partyType' | 'partyId' | 'dayCommandPosted'>, clearedOn: string): string {
+  return late.dayCommandPosted ? `${clearingOpId(late.lateDate, late)}:late@${clearedOn}` : clearingOpId(late.lateDate, late);
 }
 
 const settlement: AccountRef = { kind: 'settlement', ownerId: '' };
@@ -84,21 +106,25 @@ export async function runClearing(ctx: JobContext, deps: { source: ClearingSourc
   // What this run did in the ledger (a rerun finds everything already posted).
   const thisRun = { committed: 0, alreadyPosted: 0 };
   let movements = 0;
+  const late = { parties: 0, grossFen: 0n, commissionFen: 0n, netFen: 0n, items: [] as Json[] };
   const differences: Json[] = [];
   const unregistered: string[] = [];
   // Commands are submitted without waiting for each commit, so that the ledger writer batches them.
   const inFlight: Promise<void>[] = [];
-  const post = async (day: PartyDay, c: PartyClearing, legs: ReturnType<typeof clearingLegs>): Promise<void> => {
+  const post = async (day: PartyDay, c: PartyClearing, legs: ReturnType<typeof clearingLegs>, late?: LatePartyDay): Promise<void> => {
     const account = partyAccount(day);
-    const hash = requestHash({ clearing: date, account: `${account.kind}:${account.ownerId}`, net: c.netFen, commission: c.commissionFen });
+    const ofDate = late?.lateDate ?? date;
+    const hash = requestHash({ clearing: ofDate, ...(late ? { clearedOn: date } : {}), account: `${account.kind}:${account.ownerId}`, net: c.netFen, commission: c.commissionFen });
     const outcome = await deps.ledger.submit({
       opKind: clearingOpKind,
-      opId: clearingOpId(date, day),
+      opId: late ? lateClearingOpId(late, date) : clearingOpId(date, day),
       requestHash: hash,
-      businessDate: date,
+      // A catch-up is booked on the late date itself: that date's account then sums to zero.
+      businessDate: ofDate,
       legs,
       detail: {
-        businessDate: date,
+        businessDate: ofDate,
+        ...(late ? { clearedOn: date, late: true } : {}),
         partyType: day.partyType,
         partyId: day.partyId,
         postings: day.postings,
@@ -114,7 +140,7 @@ export async function runClearing(ctx: JobContext, deps: { source: ClearingSourc
       // Postings of this date arrived after it was cleared (late offline taps): the first
       // clearing stands; the difference is reported for a manual adjustment.
       if (differences.length < clearingDifferencesMax) {
-        differences.push({ party: `${day.partyType}:${day.partyId}`, postedNetFen: String(outcome.detail.netFen ?? ''), recomputedNetFen: fenJson(c.netFen) });
+        differences.push({ party: `${day.partyType}:${day.partyId}`, ...(late ? { lateDate: late.lateDate } : {}), postedNetFen: jsonFen(outcome.detail.netFen), recomputedNetFen: fenJson(c.netFen) });
       }
       ctx.log.warn({ job: ctx.name, businessDate: date, party: `${day.partyType}:${day.partyId}` }, 'clearing already posted with other amounts');
     }
@@ -146,7 +172,28 @@ export async function runClearing(ctx: JobContext, deps: { source: ClearingSourc
         totals.commissionFen += c.commissionFen;
         totals.netFen += c.netFen;
       }
-      await w.line(csvLine([date, 'TOTAL', '', '', totals.postings, totals.creditFen, totals.debitFen, totals.grossFen, '', totals.commissionFen, totals.netFen]));
+      while (inFlight.length > 0) await inFlight.shift();
+      // Postings that reached earlier, already cleared dates (late offline taps and their
+      // corrections) are settled now, one catch-up per date and party; read only after the day's
+      // commands committed, so that none of them is counted twice.
+      for (const l of await deps.source.lateParties(date)) {
+        const account = partyAccount(l);
+        const c = clearParty(l);
+        const legs = clearingLegs(account, c);
+        if (legs.length === 0) continue;
+        movements++;
+        inFlight.push(post(l, c, legs, l));
+        await w.line(csvLine([l.lateDate, l.partyType, l.partyId, account.kind, l.postings, l.creditFen, l.debitFen, c.grossFen, l.commissionRate ?? '0', c.commissionFen, c.netFen]));
+        late.parties++;
+        late.grossFen += c.grossFen;
+        late.commissionFen += c.commissionFen;
+        late.netFen += c.netFen;
+        if (late.items.length < clearingDifferencesMax) late.items.push({ lateDate: l.lateDate, party: `${l.partyType}:${l.partyId}`, grossFen: fenJson(c.grossFen), commissionFen: fenJson(c.commissionFen), netFen: fenJson(c.netFen) });
+      }
+      // The file's TOTAL is what it settles: the day and the catch-ups.
+      await w.line(
+        csvLine([date, 'TOTAL', '', '', totals.postings, totals.creditFen, totals.debitFen, totals.grossFen + late.grossFen, '', totals.commissionFen + late.commissionFen, totals.netFen + late.netFen]),
+      );
       // The file is committed only once every ledger command has.
       while (inFlight.length > 0) await inFlight.shift();
     });
@@ -163,6 +210,7 @@ export async function runClearing(ctx: JobContext, deps: { source: ClearingSourc
     commissionFen: fenJson(totals.commissionFen),
     netFen: fenJson(totals.netFen),
     ledgerCommands: movements,
+    late: { parties: late.parties, grossFen: fenJson(late.grossFen), commissionFen: fenJson(late.commissionFen), netFen: fenJson(late.netFen), items: late.items },
     differences,
     thisRun,
     unregisteredParties: unregistered,

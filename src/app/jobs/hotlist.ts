@@ -2,7 +2,7 @@
 // log (a purse below zero is listed for 'debt'; one back at zero or above, listed for debt, is
 // 'cleared'), then writes the whole list at the current version with the delta since the version
 // of the previous date's file, for validators that hold that one.
-import { fileJson, writeReport, type JobContext, type JobResult } from './ports.js';
+import { fenJson, fileJson, writeReport, type JobContext, type JobResult } from './ports.js';
 
 export interface HotlistEntry {
   cardNo: string;
@@ -36,11 +36,18 @@ function entryJson(e: HotlistEntry, withListed: boolean): string {
   return JSON.stringify(withListed ? { cardNo: e.cardNo, listed: e.listed, reason: e.reason, version: Number(e.version) } : { cardNo: e.cardNo, reason: e.reason, version: Number(e.version) });
 }
 
-export async function runHotlist(ctx: JobContext, deps: { source: HotlistSource }): Promise<JobResult> {
+/** The offline budgets published beside the hotlist (src/adapters/postgres/offline-budgets.ts). */
+export interface BudgetSync {
+  sync(): Promise<{ changed: number; cards: number; rides: number; version: bigint; rideMaxFen: bigint }>;
+}
+
+export async function runHotlist(ctx: JobContext, deps: { source: HotlistSource; budgets?: BudgetSync }): Promise<JobResult> {
   const { source } = deps;
   await ctx.progress(5);
   const synced = await source.syncDebt();
   await ctx.checkpoint('hotlist:synced');
+  // After the debt sync: a card just listed for debt gets no rides (its balance is below zero).
+  const b = deps.budgets ? await deps.budgets.sync() : null;
   await ctx.progress(40);
   const previous = await source.previousFileVersion(ctx.businessDate);
   const since = previous ?? 0n;
@@ -76,6 +83,13 @@ export async function runHotlist(ctx: JobContext, deps: { source: HotlistSource 
     listed: counts.listed,
     byReason: counts.byReason,
     deltaChanges: counts.changes,
+    ...(b
+      ? {
+          // exposureMaxFen: what every published budget lets through at one offline reader; each
+          // card's part is covered by its balance when published (rides × rideMaxFen ≤ balance).
+          offlineBudgets: { version: Number(b.version), changed: b.changed, cards: b.cards, rides: b.rides, rideMaxFen: fenJson(b.rideMaxFen), exposureMaxFen: fenJson(BigInt(b.rides) * b.rideMaxFen) },
+        }
+      : {}),
     file: fileJson(file),
   };
 }

@@ -40,6 +40,11 @@ function differs(cached: CachedCard, ledger: LedgerCard | undefined): boolean {
   return cached.purse !== purse.toString() || cached.medical !== medical.toString();
 }
 
+/** A cached balance as a JSON integer of fen; null when the field is missing or not an integer (drift too). */
+function cachedFen(raw: string | null): Json {
+  return raw !== null && /^-?\d{1,16}$/.test(raw) ? fenJson(BigInt(raw)) : null;
+}
+
 export async function runRedisDrift(ctx: JobContext, deps: { source: DriftSource }): Promise<JobResult> {
   const { source } = deps;
   const counts = { scanned: 0, drifted: 0, repaired: 0, skippedInFlight: 0, skippedChanged: 0 };
@@ -72,9 +77,9 @@ export async function runRedisDrift(ctx: JobContext, deps: { source: DriftSource
       if (driftedCards.length < driftListedMax) {
         driftedCards.push({
           card: maskCardNo(first.cardNo),
-          redisPurse: first.purse,
+          redisPurseFen: cachedFen(first.purse),
           ledgerPurseFen: fenJson(truth?.purseFen ?? 0n),
-          redisMedical: first.medical,
+          redisMedicalFen: cachedFen(first.medical),
           ledgerMedicalFen: fenJson(truth?.medicalFen ?? 0n),
         });
       }

@@ -1,6 +1,6 @@
 // The fare engine: rates a tap against a card's day state, closes open metro journeys, re-rates a day.
 // Pure: time is an argument and a decline is a value. Order per leg: base → concession → transfer → cap.
-import { businessDateOf, shanghaiParts } from '../business-day.js';
+import { businessDateOf, businessDayBounds, shanghaiParts } from '../business-day.js';
 import { Code } from '../codes.js';
 import { applyPercent, maxFen, minFen } from '../money.js';
 import { metroNetwork, type OdFare } from './network.js';
@@ -8,6 +8,14 @@ import { isCardType, type BusRoute, type CardType, type FarePolicy } from './mod
 import { emptyDayState, type CardDayState } from './state.js';
 
 export type TapKind = 'bus' | 'metro-in' | 'metro-out' | 'taxi';
+
+/**
+ * The 04:00 cut-over (DESIGN §2, §7): a metro tap-out at most this long after 04:00 ends the journey
+ * the card opened before 04:00, on the business day the journey started in.
+ */
+export const cutoverExitMsMax = 2 * 3600_000;
+/** …and only if that journey is at most this long (a tap-in of the previous evening is not a ride across 04:00). */
+export const cutoverJourneyMsMax = 3 * 3600_000;
 
 export interface Tap {
   kind: TapKind;
@@ -255,13 +263,30 @@ function rateTaxi(day: CardDayState, tap: Tap): TapResult {
 }
 
 /**
+ * The business date a tap is rated on, given the card's state: its own, except a metro tap-out just
+ * after 04:00 that ends a journey opened before 04:00 (the cut-over rule), which belongs to the
+ * journey's day.
+ */
+export function tapBusinessDate(state: CardDayState | null, tap: Pick<Tap, 'kind' | 'at'>): string {
+  const own = businessDateOf(tap.at);
+  const open = state?.openJourney;
+  if (tap.kind !== 'metro-out' || !state || !open || state.businessDate >= own) return own;
+  const cutover = businessDayBounds(state.businessDate).end.getTime();
+  const atMs = tap.at.getTime();
+  if (cutover !== businessDayBounds(own).start.getTime()) return own; // not the day right before
+  if (atMs - cutover > cutoverExitMsMax || atMs - open.entryAtMs > cutoverJourneyMsMax || open.entryAtMs >= cutover) return own;
+  return state.businessDate;
+}
+
+/**
  * Rates one tap. `state` is the card's day state (null: none yet); one from another business date
- * than the tap's is treated as a fresh day. Declined taps leave the state as it was.
+ * than the tap's is treated as a fresh day (except a tap-out across 04:00, tapBusinessDate).
+ * Declined taps leave the state as it was.
  */
 export function rateTap(policy: FarePolicy, card: FareCard, state: CardDayState | null, tap: Tap): TapResult {
   if (!Number.isFinite(tap.at.getTime())) return decline(Code.invalidTransaction, 'tap time is not a valid date');
   if (!isCardType(card.cardType)) return decline(Code.invalidCard, `card type ${String(card.cardType)} is not in the fare policy`);
-  const businessDate = businessDateOf(tap.at);
+  const businessDate = tapBusinessDate(state, tap);
   const day = state !== null && state.businessDate === businessDate ? state : emptyDayState(businessDate);
   const metroStation = (): string | null => (tap.stationId !== undefined && metroNetwork(policy.metro).hasStation(tap.stationId) ? tap.stationId : null);
   switch (tap.kind) {

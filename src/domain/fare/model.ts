@@ -74,7 +74,12 @@ export interface FarePolicy {
   transfer: TransferRule | null;
   dailyCapFen: Record<CardType, bigint>;
   concessions: Record<CardType, Concession>;
+  /** Offline taps older than this many days (by the policy in force at upload) are refused. */
+  offlineUploadDaysMax: number;
 }
+
+/** The offline window when a policy names none. */
+export const offlineUploadDaysDefault = 30;
 
 /** A policy that does not validate; `path` names the offending field (e.g. `metro.lines[1].stations[7].km`). */
 export class PolicyError extends Error {

@@ -1,7 +1,7 @@
 // parsePolicy: a policy document in the demo-network.json shape → the validated FarePolicy model,
 // failing with a PolicyError that names the bad path.
 import { metroNetwork } from './network.js';
-import { cardTypes, PolicyError, type CardType, type Concession, type FarePolicy, type MetroLine, type MetroPolicy, type TimeWindow, type TransferRule } from './model.js';
+import { cardTypes, offlineUploadDaysDefault, PolicyError, type CardType, type Concession, type FarePolicy, type MetroLine, type MetroPolicy, type TimeWindow, type TransferRule } from './model.js';
 
 type Obj = Record<string, unknown>;
 
@@ -165,6 +165,7 @@ export function parsePolicy(json: unknown): FarePolicy {
     transfer,
     dailyCapFen: perCardType(root.dailyCap, 'dailyCap', fen),
     concessions: perCardType(root.concessions, 'concessions', parseConcession),
+    offlineUploadDaysMax: root.offlineUploadDaysMax === undefined ? offlineUploadDaysDefault : int(root.offlineUploadDaysMax, 'offlineUploadDaysMax', 1),
   };
   // Building the network now finds a disconnected station at load time, not at some rider's tap-out.
   metroNetwork(policy.metro);

@@ -120,7 +120,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService }> = a
         tags: ['admin'],
         body: Type.Object(
           {
-            citizenId: Type.Integer({ minimum: 1 }),
+            citizenId: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
             cardType: Type.Union(['adult', 'student', 'senior', 'disabled'].map((k) => Type.Literal(k))),
             pin: Type.Optional(Type.String({ pattern: '^[0-9]{6}$' })),
           },

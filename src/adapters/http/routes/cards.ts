@@ -7,7 +7,7 @@ import { terminalMay, type TerminalAction } from '../../../domain/permissions.js
 import { isValidCardNo } from '../../../domain/card-number.js';
 import { allow } from '../auth.js';
 import { sendProblem } from '../problem.js';
-import { BalanceFen } from '../schemas.js';
+import { BalanceFen, Cursor } from '../schemas.js';
 
 const Params = Type.Object({ cardNo: Type.String({ pattern: '^[0-9]{16}$' }) });
 
@@ -50,7 +50,7 @@ export const cardRoutes: FastifyPluginAsyncTypebox<{ cards: CardQueries }> = asy
         params: Params,
         querystring: Type.Object({
           limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
-          cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,19}$' })),
+          cursor: Type.Optional(Cursor),
         }),
       },
     },

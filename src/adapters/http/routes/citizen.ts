@@ -1,14 +1,15 @@
 // Citizen calls (DESIGN §5): PIN login to a JWT, the citizen's own card and history, loss report and
-// the kiosk top-up. Login is rate limited per client address and card, and locked after 5 wrong PINs.
+// the retired direct top-up (410). Login is rate limited per client address and card, limited to 20
+// failed logins per address across cards per 10 minutes, and locked after 5 wrong PINs per card.
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { loginLockMs, loginTriesMax, type CitizenService } from '../../../app/citizen.js';
+import { addressFailuresMax, addressWindowMs, loginLockMs, loginTriesMax, type CitizenService } from '../../../app/citizen.js';
 import { maskCardNo } from '../../../domain/card-number.js';
 import { allow } from '../auth.js';
 import { sendProblem } from '../problem.js';
-import { AmountFen, BalanceFen, ClientId, Code, fen } from '../schemas.js';
-import { outcomeReply } from './outcome.js';
+import { BalanceFen, Cursor, fen } from '../schemas.js';
+import { Code } from '../../../domain/codes.js';
 
 /** Login attempts per client address and card number per window (on top of the PIN lock). */
 export const loginRateMax = 10;
@@ -102,7 +103,7 @@ export const citizenRoutes: FastifyPluginAsyncTypebox<{ citizen: CitizenService 
     },
     async (request, reply) => {
       const { cardNo, pin } = request.body;
-      const result = await citizen.login(cardNo, pin);
+      const result = await citizen.login(cardNo, pin, request.ip);
       switch (result.kind) {
         case 'ok': {
           const token = app.jwt.sign({ sub: result.cardNo, role: 'citizen' });
@@ -111,6 +112,10 @@ export const citizenRoutes: FastifyPluginAsyncTypebox<{ citizen: CitizenService 
         }
         case 'invalid-card':
           return sendProblem(reply, 400, '14', 'the card number is not valid (check digit); please check it');
+        case 'address-limited':
+          reply.header('retry-after', String(result.retryAfterSeconds));
+          request.log.warn({ address: request.ip }, 'citizen login refused: too many failed logins from this address');
+          return sendProblem(reply, 429, '65', `too many failed logins from this address (at most ${addressFailuresMax} in ${addressWindowMs / 60_000} minutes); retry in ${result.retryAfterSeconds} s`);
         case 'wrong-pin':
           return loginProblem(
             reply,
@@ -173,7 +178,7 @@ export const citizenRoutes: FastifyPluginAsyncTypebox<{ citizen: CitizenService 
         querystring: Type.Object(
           {
             limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
-            cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,19}$' })),
+            cursor: Type.Optional(Cursor),
           },
           { additionalProperties: false },
         ),
@@ -205,20 +210,14 @@ export const citizenRoutes: FastifyPluginAsyncTypebox<{ citizen: CitizenService 
     },
   );
 
+  // Retired: it credited a purse on the citizen's JWT alone (money from nothing). Top-ups from the
+  // citizen side are orders now (topup-orders.ts); this answers 410 and moves nothing.
   app.post(
     '/v1/citizen/topup',
     {
       preValidation: allow('citizen'),
-      schema: {
-        tags: ['citizen'],
-        description: 'Top-up paid at the kiosk, through the kiosk channel; idempotent by topupId (per card).',
-        body: Type.Object({ topupId: ClientId, amount: AmountFen }, { additionalProperties: false }),
-        response: { 200: Type.Object({ approved: Type.Boolean(), code: Code, transactionId: Type.Optional(Type.String()), balance: Type.Optional(BalanceFen) }) },
-      },
+      schema: { tags: ['citizen'], deprecated: true, description: 'Gone: create a top-up order (POST /v1/citizen/topup-orders) instead.', response: { 410: Problem } },
     },
-    async (request, reply) => {
-      const outcome = await citizen.topup(cardOf(request), { topupId: request.body.topupId, amount: BigInt(request.body.amount) });
-      return outcomeReply(reply, outcome, (r) => ({ transactionId: String(r.transactionId), balance: fen(r.balance as string) }));
-    },
+    async (_request, reply) => sendProblem(reply, 410, Code.invalidTransaction, 'gone: a citizen cannot top up directly; create a top-up order (POST /v1/citizen/topup-orders) and pay at the kiosk or bank'),
   );
 };

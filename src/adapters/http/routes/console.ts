@@ -18,7 +18,7 @@ export interface ConsoleRouteDeps {
 }
 
 const BusinessDateQuery = Type.Object(
-  { businessDate: Type.Optional(Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'YYYY-MM-DD; default: the current business day' })) },
+  { businessDate: Type.Optional(Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', format: 'date', description: 'YYYY-MM-DD; default: the current business day' })) },
   { additionalProperties: false },
 );
 

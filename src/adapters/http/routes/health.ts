@@ -4,6 +4,8 @@ import type { FastifyPluginAsync } from 'fastify';
 export interface HealthChecks {
   postgres(): Promise<void>;
   redis(): Promise<void>;
+  /** The Redis connection is up now (no command would queue behind a reconnect). */
+  redisReady(): boolean;
   recovered(): boolean;
 }
 

@@ -16,7 +16,7 @@ import type { Clock } from '../../../platform/clock.js';
 import { sha256 } from '../../../platform/secrets.js';
 
 const JobNameParam = Type.String({ pattern: '^[a-z-]{1,40}$', description: 'job name (DESIGN §8)' });
-const BusinessDate = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'business date YYYY-MM-DD (the day runs 04:00–04:00 Asia/Shanghai)' });
+const BusinessDate = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', format: 'date', description: 'business date YYYY-MM-DD (the day runs 04:00–04:00 Asia/Shanghai)' });
 
 export const jobsRoutes: FastifyPluginAsyncTypebox<{ jobs: NightlyJobs; clock: Clock }> = async (app, { jobs, clock }) => {
   app.addHook('preValidation', allow('admin'));

@@ -63,7 +63,13 @@ export const transitRoutes: FastifyPluginAsyncTypebox<{ transit: TransitService 
       schema: {
         tags: ['transit'],
         // Records are checked one by one (a malformed one is rejected with 30, the rest go on).
-        body: Type.Object({ taps: Type.Array(Type.Unknown(), { description: `offline taps, at most ${tapsPerUploadMax}` }) }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            taps: Type.Array(Type.Unknown(), { description: `offline taps, at most ${tapsPerUploadMax}` }),
+            hotlistVersion: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'the hotlist version the validator holds at upload: taps of a card listed after it are charged' })),
+          },
+          { additionalProperties: false },
+        ),
         response: {
           200: Type.Object({
             results: Type.Array(
@@ -82,7 +88,8 @@ export const transitRoutes: FastifyPluginAsyncTypebox<{ transit: TransitService 
     async (request, reply) => {
       const taps = request.body.taps;
       if (taps.length > tapsPerUploadMax) return sendProblem(reply, 400, '30', `an upload holds at most ${tapsPerUploadMax} taps (tapsPerUploadMax); this one has ${taps.length}`);
-      const results = await transit.upload(terminalOf(request)!, taps);
+      const hotlistVersion = request.body.hotlistVersion;
+      const results = await transit.upload(terminalOf(request)!, taps, hotlistVersion === undefined ? {} : { hotlistVersion: BigInt(hotlistVersion) });
       return reply.code(200).send({ results: results.map((r) => ({ tapId: r.tapId, status: r.status, code: r.code, fare: fen(r.fareFen), ...(r.reason ? { reason: r.reason } : {}) })) });
     },
   );

@@ -8,7 +8,9 @@
 -- ARGV[5] daily counter add (payments)  ARGV[6] daily maximum (0 = none)
 -- ARGV[7] pending member    ARGV[8] idempotency ttl seconds
 -- ARGV[9] '0' keeps the purse ≥ 0; '1' allows it to go negative (uploaded offline taps);
---         'cap:<fen>' allows debt down to −fen, further → 51 (offline ISO advices)
+--         'cap:<fen>' allows debt down to −fen, further → 51 (offline ISO advices);
+--         '2' as '1', and a lost or blocked card is charged too (an offline ride made before the
+--         report, or before the validator could know; a correction of rides already taken)
 -- ARGV[13] the command's key opKind:opId   ARGV[14] owner id (ARGV[10..12] are '' unless a tap)
 -- Transit taps only (src/app/transit.ts): KEYS[5] the card's fare state ("<version>|<json>"),
 -- ARGV[10] the version the tap was rated on ('' = no state), ARGV[11] the next state, ARGV[12] its
@@ -23,14 +25,16 @@ local state = redis.call('HMGET', KEYS[1], 'st', 'ex', 'pu', 'me', 'pd', 'ps')
 if not state[1] then
   return {'MISS'}
 end
-if state[1] == 'lost' then return {'DECLINE', '41'} end
-if state[1] ~= 'active' then return {'DECLINE', '43'} end
+if ARGV[9] ~= '2' then
+  if state[1] == 'lost' then return {'DECLINE', '41'} end
+  if state[1] ~= 'active' then return {'DECLINE', '43'} end
+end
 if state[2] and state[2] < ARGV[2] then return {'DECLINE', '54'} end
 local purse = tonumber(state[3])
 local medical = tonumber(state[4])
 local purseDebit = tonumber(ARGV[3])
 local medicalDebit = tonumber(ARGV[4])
-local allowDebt = ARGV[9] == '1'
+local allowDebt = ARGV[9] == '1' or ARGV[9] == '2'
 local debtCap = string.match(ARGV[9], '^cap:(%d+)$')
 if debtCap then
   -- Checked here, with the debit, so that concurrent advices cannot pass the cap together.

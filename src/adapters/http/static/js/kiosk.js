@@ -1,7 +1,7 @@
 // Kiosk page: card number and PIN on an on-screen keypad, balance, history with fare explanations,
-// top-up through the kiosk channel, loss report; Chinese and English. The citizen's token lives in
+// top-up orders paid at the kiosk, loss report; Chinese and English. The citizen's token lives in
 // this page's memory only (a shared public device): reloading or leaving logs out.
-import { api, newClientId } from './api.js';
+import { api } from './api.js';
 import { el, shanghaiTime, signedYuan, yuan } from './format.js';
 import { currentLang, label, setLang, t } from './i18n.js';
 
@@ -20,7 +20,7 @@ const state = {
   me: null,
   items: [],
   cursor: null,
-  topup: null, // {amount, topupId} while a top-up is being confirmed (the id is kept for retries)
+  topup: null, // {amount, orderId} while a top-up order is being made or waits for the kiosk's payment
   lastMessage: null, // {id, key, args, kind} to re-render on language change
 };
 
@@ -33,6 +33,7 @@ function applyLang(lang) {
   renderHistory();
   if (state.lastMessage) showMessage(state.lastMessage.id, state.lastMessage.key, state.lastMessage.args, state.lastMessage.kind);
   if (state.topup) $('topup-amount').textContent = yuan(state.topup.amount);
+  showOrder();
 }
 
 function showMessage(id, key, args = [], kind = 'error') {
@@ -190,32 +191,68 @@ function renderHistory() {
 }
 
 // ---------- top-up ----------
+// The page only creates a top-up order (the citizen's token moves no money); the kiosk's cash or
+// card acceptor confirms it with the kiosk terminal's own key, and the page waits for that.
+
+const orderPollMs = 1000;
+let orderPoll = null;
 
 function chooseAmount(amount) {
-  // A new amount is a new top-up; a retry of the same confirmation keeps its id.
-  state.topup = { amount, topupId: newClientId('kiosk') };
+  if (state.topup?.orderId) return; // an order is open: cancel it first
+  state.topup = { amount, orderId: null };
   for (const b of $('amounts').querySelectorAll('button')) b.classList.toggle('chosen', Number(b.dataset.amount) === amount);
   $('topup-amount').textContent = yuan(amount);
   $('topup-confirm').hidden = false;
 }
 
-async function confirmTopup() {
-  if (!state.topup) return;
+function showOrder() {
+  const node = $('topup-order');
+  node.hidden = !state.topup?.orderId;
+  node.textContent = state.topup?.orderId ? t('topupWaiting', state.topup.orderId) : '';
+}
+
+async function startTopup() {
+  if (!state.topup || state.topup.orderId) return;
   $('topup-go').disabled = true;
-  const { amount, topupId } = state.topup;
-  const res = await authed('/v1/citizen/topup', { method: 'POST', body: { topupId, amount } });
-  $('topup-go').disabled = false;
+  const res = await authed('/v1/citizen/topup-orders', { method: 'POST', body: { amount: state.topup.amount } });
   if (!res) return;
-  if (res.ok && res.data.approved) {
-    closePanels();
-    showMessage('account-msg', 'topupOk', [yuan(amount), yuan(res.data.balance)], 'ok');
-    await Promise.all([loadMe(), loadHistory(true)]);
-  } else if (res.ok) {
-    closePanels();
-    showMessage('account-msg', 'topupDeclined', [res.data.code]);
-  } else {
-    showMessage('account-msg', res.status === 0 || res.status >= 500 ? 'topupRetry' : 'error');
+  if (res.status === 201) {
+    state.topup.orderId = res.data.orderId;
+    showOrder();
+    orderPoll = setInterval(() => void pollOrder(), orderPollMs);
+    return;
   }
+  $('topup-go').disabled = false;
+  if (res.status === 429) showMessage('account-msg', 'topupTooMany');
+  else if (res.status === 400 && res.data?.code) showMessage('account-msg', 'topupDeclined', [res.data.code]);
+  else showMessage('account-msg', res.status === 0 || res.status >= 500 ? 'topupRetry' : 'error');
+}
+
+async function pollOrder() {
+  const orderId = state.topup?.orderId;
+  if (!orderId) return stopPoll();
+  const res = await authed(`/v1/citizen/topup-orders/${orderId}`);
+  if (!res || !res.ok || state.topup?.orderId !== orderId) return; // a network blip: ask again
+  const { status, code, amount } = res.data;
+  if (status === 'pending' || status === 'confirming') return;
+  closePanels();
+  if (status === 'confirmed') {
+    await Promise.all([loadMe(), loadHistory(true)]);
+    showMessage('account-msg', 'topupOk', [yuan(amount), yuan(state.me?.purse ?? 0)], 'ok');
+  } else if (status === 'declined') showMessage('account-msg', 'topupDeclined', [code]);
+  else showMessage('account-msg', 'topupExpired');
+}
+
+function stopPoll() {
+  clearInterval(orderPoll);
+  orderPoll = null;
+}
+
+/** Cancel on the page: an open order is cancelled on the server too (a confirmed one stays). */
+function cancelTopup() {
+  const orderId = state.topup?.orderId;
+  if (orderId && state.token) void api(`/v1/citizen/topup-orders/${orderId}/cancel`, { method: 'POST', body: {}, token: state.token });
+  closePanels();
 }
 
 // ---------- loss report ----------
@@ -232,16 +269,20 @@ async function reportLoss() {
 }
 
 function closePanels() {
+  stopPoll();
   $('topup-panel').hidden = true;
   $('topup-confirm').hidden = true;
+  $('topup-go').disabled = false;
   $('loss-panel').hidden = true;
   state.topup = null;
+  showOrder();
   for (const b of $('amounts').querySelectorAll('button')) b.classList.remove('chosen');
 }
 
 // ---------- session ----------
 
 function logout(reason) {
+  cancelTopup();
   state.token = null;
   state.me = null;
   state.items = [];
@@ -285,17 +326,17 @@ function init() {
   $('lang').addEventListener('click', () => applyLang(currentLang() === 'zh' ? 'en' : 'zh'));
   $('logout').addEventListener('click', () => logout(null));
   $('topup-open').addEventListener('click', () => {
-    closePanels();
+    cancelTopup();
     $('topup-panel').hidden = false;
   });
   $('amounts').addEventListener('click', (e) => {
     const amount = Number(e.target.closest('button')?.dataset.amount);
     if (amount) chooseAmount(amount);
   });
-  $('topup-go').addEventListener('click', () => void confirmTopup());
-  $('topup-cancel').addEventListener('click', closePanels);
+  $('topup-go').addEventListener('click', () => void startTopup());
+  $('topup-cancel').addEventListener('click', cancelTopup);
   $('loss-open').addEventListener('click', () => {
-    closePanels();
+    cancelTopup();
     $('loss-panel').hidden = false;
   });
   $('loss-go').addEventListener('click', () => void reportLoss());
