@@ -8,6 +8,7 @@ const onClusterFiles = [
   'test/integration/core-payments.test.ts',
   'test/integration/core-commit-failure.test.ts',
   'test/integration/core-backpressure.test.ts',
+  'test/integration/core-crash.test.ts',
   'test/integration/transit-taps.test.ts',
   'test/integration/topups.test.ts',
   'test/integration/jobs-checks.test.ts',

@@ -10,14 +10,15 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import { adminToken, dropDatabase } from '../support/system.js';
+import { adminToken, deleteByPrefix, dropDatabase, testClusterUrl, testOnCluster } from '../support/system.js';
+import { connectRedis } from '../../src/adapters/redis/client.js';
 import { adminUrl, templateDb, urlFor } from '../support/db-names.js';
 import { pendingCount } from '../support/pending.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+const redisUrl = testOnCluster ? testClusterUrl : (process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0');
 const readyWaitMsMax = 40_000;
 const cardCount = 20;
 const cardBalanceFen = 5_000;
@@ -107,6 +108,7 @@ class Server {
         HOME: process.env.HOME,
         DATABASE_URL: urlFor(this.dbName),
         REDIS_URL: redisUrl,
+        REDIS_CLUSTER: testOnCluster ? '1' : '0',
         REDIS_KEY_PREFIX: this.prefix,
         ADMIN_TOKEN: adminToken,
         SEED: '0',
@@ -183,14 +185,7 @@ function processAlive(pid: number): boolean {
 }
 
 async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.del(...keys);
-  } while (cursor !== '0');
-  return deleted;
+  return deleteByPrefix(redis, prefix);
 }
 
 interface Payment {
@@ -224,7 +219,7 @@ beforeAll(async () => {
   world.dbName = await createCrashDatabase();
   world.prefix = `t:${world.dbName}:`;
   world.server = new Server(world.dbName, world.prefix, await freePort());
-  world.redis = new Redis(redisUrl);
+  world.redis = connectRedis(redisUrl, testOnCluster, {});
   world.db = new pg.Client({ connectionString: urlFor(world.dbName) });
   world.db.on('error', () => undefined); // a dropped connection fails the next query, which the test reports
   await world.db.connect();
