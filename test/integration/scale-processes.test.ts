@@ -63,6 +63,9 @@ describe('two server processes and WEB_CONCURRENCY=2 on one database and Redis',
   it('runs three serving processes (two workers of a supervisor and one more), each its own owner', async () => {
     expect(supervised.readyPids()).toHaveLength(2);
     expect(single.readyPids()).toHaveLength(1);
+    // Each worker serves HTTP, ISO 8583 and the mutual-TLS listeners; the jobs process serves none of them.
+    expect(supervised.output.split('HTTPS (mutual TLS) listening').length - 1).toBe(2);
+    expect(supervised.output.split('ISO 8583 listening').length - 1).toBe(2);
     const owners = await redis.smembers(sys.keys.owners());
     // the in-process test system, the supervisor's jobs process, its two workers and the single server
     expect(owners.length).toBeGreaterThanOrEqual(5);

@@ -61,6 +61,8 @@ export class ServerProcess {
         HTTP_PORT: String(this.port),
         HTTP_HOST: '127.0.0.1',
         ISO_PORT: '0',
+        ISO_TLS_PORT: '0',
+        HTTPS_PORT: '0',
         LOG_LEVEL: 'info',
         REPORTS_DIR: this.config.reportsDir,
         EVENT_LOOP_DELAY_MAX_MS: '30000',
