@@ -70,7 +70,7 @@ async function pay(t: Terminal, paymentId: string, cardNo: string, amount: numbe
     const inserted = await client.query<{ transfer_id: string }>(
       `INSERT INTO transfers (op_kind, op_id, leg, debit_account_id, credit_account_id, amount, card_no, terminal_id, business_date, request_hash, detail)
        VALUES ('payment', $1, 0, $2, $3, $4, $5, $6, $7, $8, $9)
-       ON CONFLICT (op_kind, op_id, leg) DO NOTHING RETURNING transfer_id::text`,
+       ON CONFLICT (op_kind, op_scope, op_id, leg) DO NOTHING RETURNING transfer_id::text`,
       [paymentId, row.account_id, t.payableId, amount, cardNo, t.terminalId, businessDateOf(new Date()), requestHash,
         JSON.stringify({ merchantId: t.merchantId, amount: String(amount), purseAfter: String(balance - BigInt(amount)), medicalAfter: '0' })],
     );

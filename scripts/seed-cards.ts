@@ -93,7 +93,7 @@ WITH input AS (
   SELECT 'topup', 'load-' || m.card_no, 0, $4::int8, m.account_id, $5::int8, m.card_no, NULL, $6::date,
          m.request_hash, $7::jsonb
     FROM mine m
-  ON CONFLICT (op_kind, op_id, leg) DO NOTHING
+  ON CONFLICT (op_kind, op_scope, op_id, leg) DO NOTHING
   RETURNING credit_account_id, amount
 ), purses AS (
   UPDATE accounts a SET balance = a.balance + i.amount, updated_at = now()

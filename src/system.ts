@@ -28,6 +28,9 @@ import { systemClock, type Clock } from './platform/clock.js';
 import { Secrets } from './platform/secrets.js';
 import { verifyPin } from './platform/secrets.js';
 import { pinFromEncryptedBlock } from './app/pin.js';
+import { PgPinGuard } from './adapters/postgres/pin-guard.js';
+import { RefundHolds } from './adapters/redis/refund-holds.js';
+import { PaymentRace } from './adapters/redis/payment-race.js';
 import { areas } from './wiring/index.js';
 import { buildPki } from './wiring/pki.js';
 
@@ -117,6 +120,9 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
     limits: parsePaymentLimits(policy.payments),
     topupAmountMaxFen: config.topupAmountMaxFen,
     pinCheck,
+    pins: new PgPinGuard(pool),
+    holds: new RefundHolds(redis, keys),
+    race: new PaymentRace(redis, keys),
   });
   system.cards = new CardQueries(gate, registry, journal);
   system.pki = buildPki(system) as System['pki'];

@@ -1,6 +1,7 @@
 // The hot path shared by every money command: Redis gate (idempotency, status, limits, balance),
 // group-committed ledger write, and the reply only after the commit. A failed commit undoes the
 // Redis effect and answers 96; the same command id replays the first answer.
+import { commandScope } from '../domain/command-scope.js';
 import type { CardSource, GateCredit, GateDebit, Ledger, LedgerLeg, OpRecord, TapRow } from './ports.js';
 import type { CardGate } from '../adapters/redis/card-gate.js';
 import type { CommittedCommand } from '../adapters/postgres/ledger-writer.js';
@@ -34,7 +35,7 @@ const pendingPollMs = 5;
 
 /** The ledger as the authorizer uses it: group-committed writes, and the backstop lookup by command key. */
 export interface AuthorizerLedger extends Ledger {
-  committed(opKind: string, opId: string): Promise<CommittedCommand | null>;
+  committed(opKind: string, opId: string, opScope?: string): Promise<CommittedCommand | null>;
 }
 
 export class Authorizer {
@@ -66,7 +67,7 @@ export class Authorizer {
       if (record.s === 'd') return this.count({ kind: 'declined', code: String(record.r?.code ?? Code.doNotHonour) as ResponseCode });
       return null;
     }
-    const known = await this.ledger.committed(cmd.opKind, cmd.opId);
+    const known = await this.ledger.committed(cmd.opKind, cmd.opId, commandScope(cmd));
     return known ? this.count(await this.fromLedger(cmd, known)) : null;
   }
 
@@ -91,7 +92,7 @@ export class Authorizer {
     if (gated.kind === 'declined') {
       // No Redis record, but the ledger may hold the command (the record expired or Redis lost
       // it): its first answer stands, not a decline from today's balance or status.
-      const known = await this.ledger.committed(cmd.opKind, cmd.opId);
+      const known = await this.ledger.committed(cmd.opKind, cmd.opId, commandScope(cmd));
       if (known) return this.fromLedger(cmd, known);
       const record: OpRecord = { s: 'd', h: cmd.requestHash, r: { code: gated.code } };
       await this.gate.remember(cmd, record);
@@ -107,8 +108,8 @@ export class Authorizer {
     }
   }
 
-  private inflightKey(cmd: { cardNo: string; opKind: string; opId: string }): string {
-    return `${cmd.cardNo} ${cmd.opKind}:${cmd.opId}`;
+  private inflightKey(cmd: MoneyCommand): string {
+    return `${cmd.cardNo} ${cmd.opKind}:${commandScope(cmd)}/${cmd.opId}`;
   }
 
   private async commit(cmd: MoneyCommand, purseFen: bigint, medicalFen: bigint): Promise<MoneyOutcome> {
@@ -200,7 +201,7 @@ export class Authorizer {
       const late = Date.now() > deadline;
       if (!askedLedger || late) {
         askedLedger = true;
-        const known = await this.ledger.committed(cmd.opKind, cmd.opId);
+        const known = await this.ledger.committed(cmd.opKind, cmd.opId, commandScope(cmd));
         if (known) return this.fromLedger(cmd, known, true);
         if (late) return { kind: 'declined', code: Code.systemMalfunction };
       }

@@ -15,7 +15,6 @@ import { terminalMay } from '../domain/permissions.js';
 import type { Clock } from '../platform/clock.js';
 import { requestHash } from '../platform/hash.js';
 import type { Logger } from '../platform/logger.js';
-import { KeyedMutex } from '../platform/mutex.js';
 import {
   cancelLegs,
   cancelOpKind,
@@ -50,6 +49,11 @@ export interface MedicalDeps {
   policy: MedicalPolicy;
   clock: Clock;
   log: Logger;
+  /**
+   * Runs a citizen's settlement or cancellation one at a time across every process (the split
+   * reads the year-to-date that the commit changes); rejects when the citizen stays busy.
+   */
+  perCitizen: <T>(citizenId: string, fn: () => Promise<T>) => Promise<T>;
 }
 
 export interface ClaimRequest {
@@ -77,10 +81,20 @@ interface LiveCard {
 }
 
 export class MedicalService {
-  private readonly perCitizen = new KeyedMutex();
   hooks: MedicalHooks = {};
 
   constructor(private readonly deps: MedicalDeps) {}
+
+  /** A citizen's lease busy beyond its wait is a 96 (nothing moved; retry), not an error. */
+  private async exclusive(citizenId: bigint, fn: () => Promise<MoneyOutcome>): Promise<MoneyOutcome> {
+    try {
+      return await this.deps.perCitizen(citizenId.toString(), fn);
+    } catch (error) {
+      if ((error as Error).name !== 'LeaseBusyError') throw error;
+      this.deps.log.warn({ citizenId: citizenId.toString() }, 'medical settlement: citizen busy; refused');
+      return declined(Code.systemMalfunction);
+    }
+  }
 
   /** Computes the split against the card's live balances and the year-to-date; moves nothing. */
   async presettle(t: TerminalContext, req: ClaimRequest): Promise<PresettleOutcome> {
@@ -100,7 +114,7 @@ export class MedicalService {
     if (!card) return declined(Code.invalidCard);
     const hash = settleHash(t.merchantId!, req);
     // The split depends on the medical balance and the year-to-date: one settlement per citizen at a time.
-    return this.perCitizen.run(card.citizenId.toString(), () => this.settleLocked(t, req, card.citizenId, hash));
+    return this.exclusive(card.citizenId, () => this.settleLocked(t, req, card.citizenId, hash));
   }
 
   private async settleLocked(t: TerminalContext, req: ClaimRequest, citizenId: bigint, hash: string): Promise<MoneyOutcome> {
@@ -182,7 +196,7 @@ export class MedicalService {
     }
     if (!claim || claim.merchantId !== t.merchantId) return declined(Code.originalNotFound);
     const citizenId = claim.citizenId;
-    return this.perCitizen.run(citizenId.toString(), async () => {
+    return this.exclusive(citizenId, async () => {
       await this.completeOrphansOf(citizenId);
       const current = await this.deps.claims.claim(claimId);
       if (!current) return declined(Code.originalNotFound);

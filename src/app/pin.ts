@@ -11,3 +11,23 @@ export function pinFromEncryptedBlock(pinBlockHex: string, cardNo: string, tpkHe
     throw error;
   }
 }
+
+/**
+ * The shared PIN state (PostgreSQL, so that every process counts the same tries): a try is
+ * reserved before the PIN is verified, so parallel guesses in any number of processes cannot
+ * share one count.
+ */
+export interface PinGuard {
+  /** Counts one try; the try's number (1…pinTriesMax), or null while the card's PIN is locked. */
+  reserve(cardNo: string, now: Date): Promise<number | null>;
+  /** Whether the card's PIN is locked now (no try is counted). */
+  locked(cardNo: string, now: Date): Promise<boolean>;
+  /** A right PIN: the count starts again. */
+  succeed(cardNo: string): Promise<void>;
+  /** Notes a wrong PIN from a terminal; true when the terminal is now blocked from PIN transactions. */
+  terminalFailed(terminalId: string, cardNo: string, now: Date): Promise<boolean>;
+  terminalBlocked(terminalId: string): Promise<boolean>;
+  /** Operator actions, audited (who and when). */
+  unlockCard(cardNo: string, operator: string, now: Date): Promise<boolean>;
+  clearTerminal(terminalId: string, operator: string, now: Date): Promise<boolean>;
+}

@@ -73,7 +73,10 @@ export async function recoverDeadOwners(redis: CardRedis, keys: RedisKeys, gate:
     const claimed = await redis.set(keys.ownerRecovery(owner), keys.owner, 'PX', recoveryClaimMs, 'NX');
     if (claimed !== 'OK') continue;
     for (const setKey of await nonEmptyPendingSets(redis, keys, owner)) {
-      pendingCommands += await drain(redis, setKey, (member) => gate.abandonOf(parseMember(member), owner, true), cards);
+      pendingCommands += await drain(redis, setKey, (member) => {
+        const m = parseMember(member);
+        return gate.abandonMember(m.cardNo, m.opKind, m.opId, owner, true);
+      }, cards);
     }
     await redis.srem(keys.owners(), owner);
     // Two keys of two slots on a cluster: two commands.

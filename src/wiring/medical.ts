@@ -7,6 +7,8 @@ import { PgMedicalClaims } from '../adapters/postgres/medical.js';
 import { medicalRoutes } from '../adapters/http/routes/medical.js';
 import { MedicalService } from '../app/medical.js';
 import { parseMedicalPolicy } from '../domain/medical/index.js';
+import { RedisLease } from '../adapters/redis/lease.js';
+import { medicalLeaseMs, medicalLeaseWaitMsMax } from '../domain/payment-policy.js';
 
 export interface MedicalArea {
   service: MedicalService;
@@ -26,6 +28,7 @@ export const medicalArea: Area = {
   name: 'medical',
   async install(system) {
     const claims = new PgMedicalClaims(system.pool);
+    const lease = new RedisLease(system.redis, medicalLeaseMs, medicalLeaseWaitMsMax);
     const service = new MedicalService({
       authorizer: system.authorizer,
       gate: system.gate,
@@ -36,6 +39,7 @@ export const medicalArea: Area = {
       policy: parseMedicalPolicy(system.policy.medical),
       clock: system.clock,
       log: system.log,
+      perCitizen: (citizenId, fn) => lease.run(system.keys.citizenMedicalLease(citizenId), fn),
     });
     installed.set(system, { service, claims });
     await system.http.register(medicalRoutes, { medical: service });

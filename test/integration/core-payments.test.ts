@@ -101,10 +101,10 @@ describe('approve path', () => {
     const body = { paymentId: nextId('lost'), cardNo, amount: 500 };
     const first = await pay(pos, body);
     expect(first.json()).toMatchObject({ approved: true, balance: 0 });
-    await sys.redis.del(sys.keys.cardOp(cardNo, 'payment', body.paymentId));
+    await sys.redis.del(sys.keys.cardOp(cardNo, 'payment', `${pos.terminalId}/${body.paymentId}`)); // ids are scoped to the terminal (DESIGN §11)
     expect((await pay(pos, body)).json()).toEqual(first.json()); // balance is 0 now: the gate alone would say 51
     await sys.http.inject({ method: 'POST', url: `/v1/admin/cards/${cardNo}/status`, headers: admin, payload: { status: 'blocked' } });
-    await sys.redis.del(sys.keys.cardOp(cardNo, 'payment', body.paymentId));
+    await sys.redis.del(sys.keys.cardOp(cardNo, 'payment', `${pos.terminalId}/${body.paymentId}`)); // ids are scoped to the terminal (DESIGN §11)
     expect((await pay(pos, body)).json()).toEqual(first.json()); // blocked now: the gate alone would say 43
     const other = await pay(pos, { ...body, amount: 499 });
     expect(other.statusCode).toBe(409);
@@ -317,7 +317,7 @@ describe('reversal', () => {
     const first = await reverse(pos, paymentId);
     expect(first.json()).toEqual({ approved: true, code: '00', balance: 1000 });
     expect((await reverse(pos, paymentId)).json()).toEqual(first.json());
-    await sys.redis.del(sys.keys.cardOp(cardNo, 'payment-reversal', paymentId));
+    await sys.redis.del(sys.keys.cardOp(cardNo, 'payment-reversal', `${pos.terminalId}/${paymentId}`));
     expect((await reverse(pos, paymentId)).json()).toEqual(first.json());
     expect(await transfers('payment-reversal', paymentId)).toHaveLength(1);
     await expectConsistent(cardNo, 1000);

@@ -61,12 +61,14 @@ describe('owners of pending commands', () => {
     const held = holdCommits(a, 'own-1');
     const first = pay(a, { paymentId: 'own-1', cardNo, amount: 100 });
     await held.entered;
-    expect(await a.redis.sismember(a.keys.pending(cardNo), `${cardNo} payment:own-1`)).toBe(1);
+    // Client ids are scoped to their terminal (DESIGN §11): the marks carry `<terminal>/<id>`.
+    const op = { cardNo, opKind: 'payment', opId: 'own-1', terminalId: pos.terminalId };
+    expect(await a.redis.sismember(a.keys.pending(cardNo), a.gate.pendingMember(op))).toBe(1);
     expect(await a.redis.scard(b.keys.pending(cardNo))).toBe(0);
-    expect(await a.redis.hget(a.keys.cardInflight(cardNo), 'payment:own-1')).toBe(a.keys.owner);
+    expect(await a.redis.hget(a.keys.cardInflight(cardNo), a.gate.inflightField(op))).toBe(a.keys.owner);
     held.release();
     expect((await first).json()).toMatchObject({ approved: true, balance: 900 });
-    expect(await a.redis.hexists(a.keys.cardInflight(cardNo), 'payment:own-1')).toBe(0);
+    expect(await a.redis.hexists(a.keys.cardInflight(cardNo), a.gate.inflightField(op))).toBe(0);
     expect(await pendingCount(a.redis, a.config.redisKeyPrefix)).toBe(0);
   });
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { createTestSystem, testRedis, type TestSystem } from '../support/system.js';
 import { admin, issueCard, retailPos, type RegisteredTerminal } from '../support/fixtures.js';
-import { spawnServer, type Reply, type ServerProcess } from '../support/processes.js';
+import { spawnServer, type Reply, type ServerProcess } from '../support/server-processes.js';
 import { pendingCount } from '../support/pending.js';
 
 let sys: TestSystem;

@@ -65,7 +65,7 @@ describe('POST /v1/topups', () => {
     const { cardNo } = await issueCard(sys.http);
     const body = { topupId: 'k-lost', cardNo, amount: 300, channel: 'kiosk' };
     const first = await sys.http.inject({ method: 'POST', url: '/v1/topups', headers: kioskT.headers, payload: body });
-    await sys.redis.del(sys.keys.cardOp(cardNo, 'topup', 'k-lost'));
+    await sys.redis.del(sys.keys.cardOp(cardNo, 'topup', `${kioskT.terminalId}/k-lost`)); // ids are scoped to the terminal (DESIGN §11)
     const second = await sys.http.inject({ method: 'POST', url: '/v1/topups', headers: kioskT.headers, payload: body });
     expect(second.json().transactionId).toBe(first.json().transactionId);
     expect(await balanceOf(cardNo)).toBe(300);

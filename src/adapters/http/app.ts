@@ -16,6 +16,7 @@ import { sendProblem } from './problem.js';
 import { isDependencyDown } from './dependency-errors.js';
 import { adminRoutes } from './routes/admin.js';
 import { moneyRoutes } from './routes/money.js';
+import { pinAdminRoutes } from './routes/pin-admin.js';
 import { cardRoutes } from './routes/cards.js';
 import { healthRoutes, type HealthChecks } from './routes/health.js';
 import type { AdminService } from '../../app/admin.js';
@@ -153,6 +154,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { checks: deps.health });
   await app.register(adminRoutes, { admin: deps.admin });
   await app.register(moneyRoutes, { money: deps.money });
+  await app.register(pinAdminRoutes, { money: deps.money });
   await app.register(cardRoutes, { cards: deps.cards });
   for (const plugin of deps.plugins ?? []) await plugin(app);
   return app;

@@ -125,6 +125,7 @@ export class Purchase0200 implements FinancialHandler {
     const amount = requiresAmount(req);
     if (typeof amount !== 'bigint') return amount;
     let paymentId: string | null;
+    let paymentTerminalId: string | undefined; // an RRN may name a purchase at another terminal of the merchant
     const f90 = text(req.msg, 90);
     if (f90 !== undefined) {
       const original = parseOriginalData(f90);
@@ -139,14 +140,15 @@ export class Purchase0200 implements FinancialHandler {
         found = await this.deps.store.purchaseByRrn(t.merchantId!, rrn);
       }
       paymentId = found ? isoKeyText(found) : null;
+      paymentTerminalId = found?.terminalId;
     }
     if (!paymentId) return answer(Code.originalNotFound);
     const cardNo = text(req.msg, 2);
     if (cardNo !== undefined) {
-      const legs = await this.deps.journal.op('payment', paymentId);
+      const legs = await this.deps.journal.scopedOp('payment', paymentTerminalId ?? t.terminalId, paymentId);
       if (legs[0] && legs[0].cardNo !== cardNo) return answer(Code.originalNotFound);
     }
-    return moneyAnswer(await this.deps.money.refund(t, { refundId: req.keyText, paymentId, amount }));
+    return moneyAnswer(await this.deps.money.refund(t, { refundId: req.keyText, paymentId, amount, paymentTerminalId }));
   }
 
   private async balance(req: IsoRequest): Promise<Answer> {

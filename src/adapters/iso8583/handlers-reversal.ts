@@ -66,7 +66,7 @@ export class Reversal0400 implements FinancialHandler {
    * if the money is spent, the reversal is declined 51) to the account the original came from.
    */
   private async reverseCredit(req: IsoRequest, opKind: 'topup' | 'refund', originalId: string): Promise<MoneyOutcome> {
-    const leg = (await this.deps.journal.op(opKind, originalId))[0];
+    const leg = (await this.deps.journal.scopedOp(opKind, req.terminal.context.terminalId, originalId))[0];
     if (!leg || !leg.cardNo || leg.terminalId !== req.terminal.context.terminalId) return { kind: 'declined', code: Code.originalNotFound };
     const cardNo = leg.cardNo;
     return this.deps.authorizer.execute({

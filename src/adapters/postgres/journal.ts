@@ -4,6 +4,7 @@ import type { Pool } from './db.js';
 export interface TransferView {
   transferId: bigint;
   opKind: string;
+  opScope: string;
   opId: string;
   leg: number;
   amountFen: bigint;
@@ -18,7 +19,7 @@ export interface TransferView {
   creditOwner: string;
 }
 
-const viewSelect = `SELECT t.transfer_id, t.op_kind, t.op_id, t.leg, t.amount, t.card_no, t.terminal_id, t.business_date,
+const viewSelect = `SELECT t.transfer_id, t.op_kind, t.op_scope, t.op_id, t.leg, t.amount, t.card_no, t.terminal_id, t.business_date,
        t.created_at, t.detail, d.kind AS debit_kind, d.owner_id AS debit_owner, c.kind AS credit_kind, c.owner_id AS credit_owner
   FROM transfers t JOIN accounts d ON d.account_id = t.debit_account_id JOIN accounts c ON c.account_id = t.credit_account_id`;
 
@@ -26,6 +27,7 @@ function toView(row: Record<string, unknown>): TransferView {
   return {
     transferId: row.transfer_id as bigint,
     opKind: row.op_kind as string,
+    opScope: row.op_scope as string,
     opId: row.op_id as string,
     leg: row.leg as number,
     amountFen: row.amount as bigint,
@@ -51,11 +53,23 @@ export class Journal {
     return r.rows.map(toView);
   }
 
-  /** Sum of refunds committed against a payment. */
-  async refundedFen(paymentId: string): Promise<bigint> {
+  /** A command whose client id is scoped (DESIGN §11): its transfers under that scope. */
+  async scopedOp(opKind: string, opScope: string, opId: string): Promise<TransferView[]> {
+    const r = await this.pool.query(`${viewSelect} WHERE t.op_kind = $1 AND t.op_scope = $2 AND t.op_id = $3 ORDER BY t.leg`, [opKind, opScope, opId]);
+    return r.rows.map(toView);
+  }
+
+  /**
+   * Sum of refunds committed against a payment (its terminal and id). Refunds written before ids
+   * were scoped carry no paymentScope: theirs is the refunding terminal, or the terminal an ISO
+   * payment id (`terminal:stan:f7`) names.
+   */
+  async refundedFen(paymentScope: string, paymentId: string): Promise<bigint> {
     const r = await this.pool.query<{ total: bigint }>(
-      `SELECT coalesce(sum(amount), 0)::bigint AS total FROM transfers WHERE op_kind = 'refund' AND detail->>'paymentId' = $1`,
-      [paymentId],
+      `SELECT coalesce(sum(amount), 0)::bigint AS total FROM transfers
+        WHERE op_kind = 'refund' AND detail->>'paymentId' = $2
+          AND (detail->>'paymentScope' = $1 OR (detail->>'paymentScope' IS NULL AND (terminal_id = $1 OR starts_with($2, $1 || ':'))))`,
+      [paymentScope, paymentId],
     );
     return r.rows[0]!.total;
   }

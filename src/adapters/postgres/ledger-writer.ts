@@ -1,6 +1,7 @@
 // The ledger writer: the one place where balances change. Commands are queued and group-committed:
 // one transaction per batch with a multi-row INSERT of transfers and one aggregated balance update
 // per account, while the next batch fills. A command's promise settles only after its batch commits.
+import { commandScope } from '../../domain/command-scope.js';
 import type { Pool } from './db.js';
 import { type AccountDirectory, type AccountRef, accountKey } from './accounts.js';
 import { assert } from '../../platform/assert.js';
@@ -90,8 +91,8 @@ WITH input AS (
   INSERT INTO transfers (op_kind, op_id, leg, debit_account_id, credit_account_id, amount, card_no,
                          terminal_id, business_date, request_hash, detail)
   SELECT * FROM input
-  ON CONFLICT (op_kind, op_id, leg) DO NOTHING
-  RETURNING transfer_id, op_kind, op_id, leg, debit_account_id, credit_account_id, amount
+  ON CONFLICT (op_kind, op_scope, op_id, leg) DO NOTHING
+  RETURNING transfer_id, op_kind, op_scope, op_id, leg, debit_account_id, credit_account_id, amount
 ), deltas AS (
   SELECT account_id, sum(delta)::bigint AS delta FROM (
     SELECT credit_account_id AS account_id, amount AS delta FROM ins
@@ -103,7 +104,7 @@ WITH input AS (
   FROM deltas d WHERE a.account_id = d.account_id
   RETURNING a.account_id
 )
-SELECT ins.transfer_id, ins.op_kind, ins.op_id, ins.leg, (SELECT count(*) FROM upd) AS updated FROM ins`;
+SELECT ins.transfer_id, ins.op_kind, ins.op_scope, ins.op_id, ins.leg, (SELECT count(*) FROM upd) AS updated FROM ins`;
 
 export class LedgerWriter {
   private queue: Pending[] = [];
@@ -231,7 +232,7 @@ export class LedgerWriter {
       });
     }
     const client = await this.pool.connect();
-    let inserted: { transfer_id: bigint; op_kind: string; op_id: string; leg: number }[] = [];
+    let inserted: { transfer_id: bigint; op_kind: string; op_scope: string; op_id: string; leg: number }[] = [];
     let txid: string | null = null;
     let committing = false;
     let released = false;
@@ -243,7 +244,7 @@ export class LedgerWriter {
       // Transit taps first: a command whose tap is already recorded is a duplicate; its legs are left out.
       tapDuplicates = await insertTapRows(client, batch.map((p) => p.command));
       const rows: unknown[][] = tapDuplicates.size === 0 ? cols : cols.map((col: unknown[]) => col.filter((_, i) => !tapDuplicates.has(owners[i]!)));
-      const result = await client.query<{ transfer_id: bigint; op_kind: string; op_id: string; leg: number }>(
+      const result = await client.query<{ transfer_id: bigint; op_kind: string; op_scope: string; op_id: string; leg: number }>(
         insertSql,
         rows.map((col) => col.map((v) => (typeof v === 'bigint' ? v.toString() : v))),
       );
@@ -277,10 +278,10 @@ export class LedgerWriter {
   }
 
   /** Answers each command of a committed batch: its new transfer ids, or the ledger's earlier ones. */
-  private async settle(batch: Pending[], inserted: { transfer_id: bigint; op_kind: string; op_id: string; leg: number }[], tapDuplicates: ReadonlySet<LedgerCommand> = new Set()): Promise<void> {
+  private async settle(batch: Pending[], inserted: { transfer_id: bigint; op_kind: string; op_scope: string; op_id: string; leg: number }[], tapDuplicates: ReadonlySet<LedgerCommand> = new Set()): Promise<void> {
     const byOp = new Map<string, bigint[]>();
     for (const row of inserted) {
-      const key = `${row.op_kind}\u0000${row.op_id}`;
+      const key = `${row.op_kind}\u0000${row.op_scope}\u0000${row.op_id}`;
       const list = byOp.get(key) ?? [];
       list[row.leg] = row.transfer_id;
       byOp.set(key, list);
@@ -296,7 +297,7 @@ export class LedgerWriter {
         p.resolve({ status: 'committed', transferIds: [] }); // a free ride: its tap row is its record
         continue;
       }
-      const key = `${p.command.opKind}\u0000${p.command.opId}`;
+      const key = `${p.command.opKind}\u0000${commandScope(p.command)}\u0000${p.command.opId}`;
       const ids = byOp.get(key);
       if (ids) {
         byOp.delete(key); // a second command with the same key in this batch is its duplicate
@@ -340,10 +341,10 @@ export class LedgerWriter {
   }
 
   /** The ledger's record of a command, or null when it was never committed. */
-  async committed(opKind: string, opId: string): Promise<CommittedCommand | null> {
+  async committed(opKind: string, opId: string, opScope = ''): Promise<CommittedCommand | null> {
     const r = await this.pool.query<{ transfer_id: bigint; request_hash: string; detail: Record<string, unknown> }>(
-      `SELECT transfer_id, request_hash, detail FROM transfers WHERE op_kind = $1 AND op_id = $2 ORDER BY leg`,
-      [opKind, opId],
+      `SELECT transfer_id, request_hash, detail FROM transfers WHERE op_kind = $1 AND op_scope = $3 AND op_id = $2 ORDER BY leg`,
+      [opKind, opId, opScope],
     );
     const first = r.rows[0];
     if (!first) return null;
@@ -352,13 +353,13 @@ export class LedgerWriter {
 
   private async resolveDuplicates(duplicates: Pending[]): Promise<void> {
     try {
-      const result = await this.pool.query<{ op_kind: string; op_id: string; transfer_id: bigint; request_hash: string; detail: Record<string, unknown> }>(
-        `SELECT op_kind, op_id, transfer_id, request_hash, detail FROM transfers
-         WHERE (op_kind, op_id) IN (SELECT * FROM unnest($1::text[], $2::text[])) ORDER BY leg`,
-        [duplicates.map((p) => p.command.opKind), duplicates.map((p) => p.command.opId)],
+      const result = await this.pool.query<{ op_kind: string; op_scope: string; op_id: string; transfer_id: bigint; request_hash: string; detail: Record<string, unknown> }>(
+        `SELECT op_kind, op_scope, op_id, transfer_id, request_hash, detail FROM transfers
+         WHERE (op_kind, op_scope, op_id) IN (SELECT * FROM unnest($1::text[], $3::text[], $2::text[])) ORDER BY leg`,
+        [duplicates.map((p) => p.command.opKind), duplicates.map((p) => p.command.opId), duplicates.map((p) => commandScope(p.command))],
       );
       for (const p of duplicates) {
-        const rows = result.rows.filter((r) => r.op_kind === p.command.opKind && r.op_id === p.command.opId);
+        const rows = result.rows.filter((r) => r.op_kind === p.command.opKind && r.op_scope === (commandScope(p.command)) && r.op_id === p.command.opId);
         const first = rows[0];
         assert(first !== undefined, 'a conflicting command has committed rows');
         p.resolve({ status: 'duplicate', transferIds: rows.map((r) => r.transfer_id), requestHash: first.request_hash, detail: first.detail });

@@ -1,5 +1,6 @@
 // The Redis side of the hot path: runs the gate scripts on a card's cached state, installs state
 // from PostgreSQL on a miss, and records, finalizes or undoes commands.
+import { commandScope, type ScopedCommand } from '../../domain/command-scope.js';
 import { loadLua, type CardRedis, type ScriptReply } from './client.js';
 import type { RedisKeys } from './keys.js';
 import type { CardSnapshot, GateCredit, GateDebit, GateResult, OpRecord } from '../../app/ports.js';
@@ -17,10 +18,23 @@ export interface GateCall {
   cardNo: string;
   opKind: string;
   opId: string;
+  terminalId?: string | null;
+  detail?: Record<string, unknown> | undefined;
   requestHash: string;
   businessDate: string;
   gate: GateDebit | GateCredit;
 }
+
+/** A command's key: a terminal's client ids are scoped to it (DESIGN §11, domain/command-scope.ts). */
+export interface OpRef extends ScopedCommand {
+  cardNo: string;
+  opId: string;
+}
+
+const scopedId = (call: OpRef): string => {
+  const scope = commandScope(call);
+  return scope ? `${scope}/${call.opId}` : call.opId;
+};
 
 export class CardGate {
   constructor(
@@ -28,17 +42,22 @@ export class CardGate {
     readonly keys: RedisKeys,
   ) {}
 
-  pendingMember(call: { cardNo: string; opKind: string; opId: string }): string {
-    return `${call.cardNo} ${call.opKind}:${call.opId}`;
+  pendingMember(call: OpRef): string {
+    return `${call.cardNo} ${this.inflightField(call)}`;
   }
 
-  /** The command's field in the card's in-flight hash. */
-  opKey(call: { opKind: string; opId: string }): string {
-    return `${call.opKind}:${call.opId}`;
+  /** The command's field in the card's in-flight hash: `opKind:<scoped id>`. */
+  inflightField(call: OpRef): string {
+    return `${call.opKind}:${scopedId(call)}`;
   }
 
-  private markKeys(call: { cardNo: string; opKind: string; opId: string }): string[] {
-    return [this.keys.cardState(call.cardNo), this.keys.cardOp(call.cardNo, call.opKind, call.opId), this.keys.pending(call.cardNo), this.keys.cardInflight(call.cardNo)];
+  /** The command's idempotency record key; a scoped client id (DESIGN §11) is `<scope>/<id>`. */
+  private opKey(call: OpRef): string {
+    return this.keys.cardOp(call.cardNo, call.opKind, scopedId(call));
+  }
+
+  private markKeys(call: OpRef): string[] {
+    return [this.keys.cardState(call.cardNo), this.opKey(call), this.keys.pending(call.cardNo), this.keys.cardInflight(call.cardNo)];
   }
 
   async run(call: GateCall): Promise<GateResult> {
@@ -61,7 +80,7 @@ export class CardGate {
             '',
             '',
             '',
-            this.opKey(call),
+            this.inflightField(call),
             this.keys.owner,
           ])
         : await this.redis.runScript('credit', keys, [
@@ -73,7 +92,7 @@ export class CardGate {
             member,
             opRecordTtlSeconds,
             g.requireActive ? '1' : '0',
-            this.opKey(call),
+            this.inflightField(call),
             this.keys.owner,
           ]);
     return parseGateReply(reply);
@@ -82,7 +101,7 @@ export class CardGate {
   /** A transit tap: authorize.lua with its KEYS[5], the card's fare state, checked and set with the debit. */
   private async runTap(call: GateCall, g: GateDebit, fare: NonNullable<GateDebit['fare']>, keys: string[], member: string): Promise<GateResult> {
     const args = [call.requestHash, call.businessDate, g.purseFen.toString(), g.medicalFen.toString(), g.dailyAddFen.toString(), g.dailyMaxFen.toString(), member, opRecordTtlSeconds, debtArg(g)];
-    const reply = await this.fareScript('authorize', 5)([...keys, this.keys.cardFare(call.cardNo)], [...args, fare.expectedVersion, fare.next, fareStateTtlSeconds, this.opKey(call), this.keys.owner]);
+    const reply = await this.fareScript('authorize', 5)([...keys, this.keys.cardFare(call.cardNo)], [...args, fare.expectedVersion, fare.next, fareStateTtlSeconds, this.inflightField(call), this.keys.owner]);
     return parseGateReply(reply);
   }
 
@@ -94,22 +113,22 @@ export class CardGate {
     return (keys, args) => commands[name]!.call(this.redis, ...keys, ...args);
   }
 
-  async finalize(call: { cardNo: string; opKind: string; opId: string }, record: OpRecord): Promise<void> {
-    await this.redis.runScript('finalize', [this.keys.cardOp(call.cardNo, call.opKind, call.opId), this.keys.pending(call.cardNo), this.keys.cardInflight(call.cardNo)], [
+  async finalize(call: OpRef, record: OpRecord): Promise<void> {
+    await this.redis.runScript('finalize', [this.opKey(call), this.keys.pending(call.cardNo), this.keys.cardInflight(call.cardNo)], [
       JSON.stringify(record),
       opRecordTtlSeconds,
       this.pendingMember(call),
-      this.opKey(call),
+      this.inflightField(call),
     ]);
   }
 
   /** Remembers a decline so that a retry with the same id gets the same answer. */
-  async remember(call: { cardNo: string; opKind: string; opId: string }, record: OpRecord): Promise<void> {
-    await this.redis.set(this.keys.cardOp(call.cardNo, call.opKind, call.opId), JSON.stringify(record), 'EX', declineRecordTtlSeconds, 'NX');
+  async remember(call: OpRef, record: OpRecord): Promise<void> {
+    await this.redis.set(this.opKey(call), JSON.stringify(record), 'EX', declineRecordTtlSeconds, 'NX');
   }
 
-  async readRecord(call: { cardNo: string; opKind: string; opId: string }): Promise<OpRecord | null> {
-    const raw = await this.redis.get(this.keys.cardOp(call.cardNo, call.opKind, call.opId));
+  async readRecord(call: OpRef): Promise<OpRecord | null> {
+    const raw = await this.redis.get(this.opKey(call));
     return raw ? (JSON.parse(raw) as OpRecord) : null;
   }
 
@@ -120,7 +139,7 @@ export class CardGate {
     await this.redis.runScript(
       'undo',
       this.markKeys(call),
-      [(sign * g.purseFen).toString(), (sign * g.medicalFen).toString(), daily.toString(), call.businessDate, this.pendingMember(call), this.opKey(call)],
+      [(sign * g.purseFen).toString(), (sign * g.medicalFen).toString(), daily.toString(), call.businessDate, this.pendingMember(call), this.inflightField(call)],
     );
     if (g.type === 'debit' && g.fare) await this.fareScript('tap-fare-undo', 1)([this.keys.cardFare(call.cardNo)], [g.fare.next, g.fare.previous ?? '', fareStateTtlSeconds]);
   }
@@ -129,20 +148,21 @@ export class CardGate {
    * Drops the card's cached state and the command's record and pending mark, as startup recovery
    * does: used when a commit's outcome is unknown, so that the card reloads from PostgreSQL.
    */
-  async abandon(call: { cardNo: string; opKind: string; opId: string }): Promise<void> {
-    await this.abandonOf(call, this.keys.owner, false);
+  async abandon(call: OpRef): Promise<void> {
+    await this.abandonMember(call.cardNo, call.opKind, scopedId(call), this.keys.owner, false);
   }
 
   /**
-   * abandon.lua for an owner's mark; `onlyIfHeld` (recovery of a dead owner) leaves the card alone
-   * when its in-flight entry belongs to another owner by now. Returns whether the card was dropped.
+   * abandon.lua for an owner's pending mark `cardNo opKind:scopedId` (as found in its pending set);
+   * `onlyIfHeld` (recovery of a dead owner) leaves the card alone when its in-flight entry belongs
+   * to another owner by now. Returns whether the card was dropped.
    */
-  async abandonOf(call: { cardNo: string; opKind: string; opId: string }, owner: string, onlyIfHeld: boolean): Promise<boolean> {
-    const { cardNo } = call;
+  async abandonMember(cardNo: string, opKind: string, scopedOpId: string, owner: string, onlyIfHeld: boolean): Promise<boolean> {
+    const field = `${opKind}:${scopedOpId}`;
     const reply = await this.redis.runScript(
       'abandon',
-      [this.keys.cardState(cardNo), this.keys.cardFare(cardNo), this.keys.cardOp(cardNo, call.opKind, call.opId), this.keys.pending(cardNo, owner), this.keys.cardInflight(cardNo)],
-      [this.pendingMember(call), this.opKey(call), onlyIfHeld ? owner : ''],
+      [this.keys.cardState(cardNo), this.keys.cardFare(cardNo), this.keys.cardOp(cardNo, opKind, scopedOpId), this.keys.pending(cardNo, owner), this.keys.cardInflight(cardNo)],
+      [`${cardNo} ${field}`, field, onlyIfHeld ? owner : ''],
     );
     return Number(reply) === 1;
   }

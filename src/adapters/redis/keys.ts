@@ -24,6 +24,24 @@ export class RedisKeys {
     return `${this.prefix}{card:${cardNo}}:op:${opKind}:${opId}`;
   }
 
+  /** Hash: a payment's refundable remainder held by its refunds and reversal (refund-reserve.lua). */
+  cardRefunds(cardNo: string, paymentId: string): string {
+    return `${this.prefix}{card:${cardNo}}:refunds:${paymentId}`;
+  }
+
+  /**
+   * String: who came first, a payment or its reversal (payment-race.lua). A reversal names only
+   * the payment id, not the card, so this key has its own hash tag (one key per script: Cluster-safe).
+   */
+  paymentRace(terminalId: string, paymentId: string): string {
+    return `${this.prefix}{payment:${terminalId}:${paymentId}}:race`;
+  }
+
+  /** String: the lease that makes a citizen's medical settlements run one at a time across processes. */
+  citizenMedicalLease(citizenId: string): string {
+    return `${this.prefix}{citizen:${citizenId}}:medical-lease`;
+  }
+
   /** String: the card's transit day state (fare engine), JSON with a version. */
   cardFare(cardNo: string): string {
     return `${this.prefix}{card:${cardNo}}:fare`;
