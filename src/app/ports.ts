@@ -68,6 +68,8 @@ export interface CardSnapshot {
   paymentDay: string;
   paymentSpentFen: bigint;
   pinFailures: number;
+  /** Registry concession: the business date from which cardType must be recomputed (docs/registry.md). */
+  typeUntil?: string | null;
 }
 
 export interface CardSource {

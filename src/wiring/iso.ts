@@ -67,7 +67,9 @@ export function buildIsoGateway(system: System, limits: IsoServerLimits = defaul
     '0420': new Reversal0400(deps, inflightOriginal, 'reversal-advice', medical),
     '0500': new Batch0500(system.pool, system.clock),
   };
-  const pipeline: IsoPipeline = new IsoPipeline({ store, terminals, log: system.log, financial, network: new NetworkManagement(terminals, system.log, new RekeyLimit(system.redis, system.keys, rekeyLimits)) });
+  const pipeline: IsoPipeline = new IsoPipeline({ store, terminals, log: system.log, financial, network: new NetworkManagement(terminals, system.log, new RekeyLimit(system.redis, system.keys, rekeyLimits)),
+    dependenciesReady: () => system.redis.status === 'ready',
+  });
   const server = new IsoServer(pipeline, system.log, limits);
   return {
     server,

@@ -13,7 +13,7 @@ import type { Logger } from '../../platform/logger.js';
 import type { Registry } from '../postgres/registry.js';
 import { authPlugin, type TerminalDirectory } from './auth.js';
 import { sendProblem } from './problem.js';
-import { isDependencyDown } from './dependency-errors.js';
+import { isDependencyDown } from '../../platform/dependency-errors.js';
 import { adminRoutes } from './routes/admin.js';
 import { moneyRoutes } from './routes/money.js';
 import { pinAdminRoutes } from './routes/pin-admin.js';

@@ -11,6 +11,7 @@ import type { IsoTerminal, IsoTerminals } from './terminal-keys.js';
 import { isoKeyText, type IsoKey, type IsoOp, type IsoStore } from './store.js';
 import { Code, type ResponseCode } from '../../domain/codes.js';
 import type { Logger } from '../../platform/logger.js';
+import { isDependencyDown } from '../../platform/dependency-errors.js';
 import type { IsoConnectionContext, IsoHandled, IsoPeer } from './server.js';
 
 /** What a handler decides: the code and the fields added to the echo. */
@@ -46,6 +47,8 @@ export interface PipelineDeps {
   log: Logger;
   financial: Record<string, FinancialHandler>;
   network: NetworkHandler;
+  /** False while Redis is disconnected: financial requests are answered 91 at once instead of stalling (DESIGN §11). */
+  dependenciesReady?: () => boolean;
 }
 
 /** Codes that mean "not done, try again": not kept as the key's answer, so a retry is processed. */
@@ -119,8 +122,10 @@ export class IsoPipeline {
     try {
       processed = await this.process(msg, raw, conn.peer);
     } catch (error) {
-      this.deps.log.error({ err: error, msg: describeMessage(msg) }, 'iso: request failed');
-      processed = { answer: answer(Code.systemMalfunction), terminal: null, authenticated: false, answerKey: 'mak' };
+      // An outage of Redis or PostgreSQL is "try again later" (91), not a malfunction (96).
+      const down = isDependencyDown(error);
+      this.deps.log.error({ err: error, msg: describeMessage(msg) }, down ? 'iso: request failed: dependency down' : 'iso: request failed');
+      processed = { answer: answer(down ? Code.issuerInoperative : Code.systemMalfunction), terminal: null, authenticated: false, answerKey: 'mak' };
     }
     const result = processed.answer;
     const level = result.code === Code.securityViolation || result.code === Code.formatError ? 'warn' : result.code === Code.systemMalfunction ? 'error' : 'debug';
@@ -193,6 +198,7 @@ export class IsoPipeline {
     if (currency !== undefined && currency !== currencyCny) return done(answer(Code.formatError), terminal, authenticated);
 
     if (!financial) return done(await this.deps.network.run(msg, terminal), terminal, authenticated);
+    if (this.deps.dependenciesReady && !this.deps.dependenciesReady()) return done(answer(Code.issuerInoperative), terminal, authenticated);
     const handler = this.deps.financial[msg.mti];
     const stan = text(msg, 11);
     const transmitted = text(msg, 7);

@@ -226,6 +226,7 @@ function snapshotFields(s: CardSnapshot): string[] {
     'pd', s.paymentDay,
     'ps', s.paymentSpentFen.toString(),
     'pf', String(s.pinFailures),
+    'tu', s.typeUntil ?? '',
   ];
 }
 
