@@ -6,6 +6,7 @@ import { loadConfig, ConfigError, type Config } from './platform/config.js';
 import { createLogger } from './platform/logger.js';
 import { buildSystem } from './system.js';
 import { runSupervisor } from './supervisor.js';
+import { whereToGo } from './wiring/where-to-go.js';
 
 /** A graceful stop that takes longer than this is cut short (the pending marks are then recovered). */
 export const stopWaitMsMax = 10_000;
@@ -17,7 +18,7 @@ async function serve(config: Config): Promise<void> {
   await system.http.listen({ port: config.httpPort, host: config.httpHost });
   log.info({ port: config.httpPort, worker: process.env.WORKER_NAME }, 'HTTP listening');
   await system.start();
-  log.info({ role: config.role, owner: system.keys.owner }, 'ready');
+  log.info({ role: config.role, owner: system.keys.owner, ...whereToGo(config, config.httpPort, system.iso?.port || config.isoPort) }, 'ready');
   if (process.send) process.send({ type: 'ready' });
 
   let stopping = false;

@@ -1,4 +1,4 @@
-// The `taps` table (migrations/0003_taps.sql): the ledger writer's part (tap rows inserted in the
+// The `taps` table (migrations/0003_iso_taps.sql): the ledger writer's part (tap rows inserted in the
 // same transaction as their fare transfer) and the reads of the transit use cases.
 import type { Pool, PoolClient } from './db.js';
 import type { TapRow } from '../../app/ports.js';
