@@ -18,8 +18,13 @@ async function serve(config: Config): Promise<void> {
   await system.http.listen({ port: config.httpPort, host: config.httpHost });
   log.info({ port: config.httpPort, worker: process.env.WORKER_NAME }, 'HTTP listening');
   await system.start();
-  log.info({ role: config.role, owner: system.keys.owner, ...whereToGo(config, config.httpPort, system.iso?.port || config.isoPort) }, 'ready');
-  if (process.send) process.send({ type: 'ready' });
+  if (cluster.isWorker) {
+    // Under the supervisor: it tells the user where to go once every worker is ready.
+    log.info({ role: config.role, owner: system.keys.owner, worker: process.env.WORKER_NAME }, 'worker ready');
+    process.send?.({ type: 'ready' });
+  } else {
+    log.info({ role: config.role, owner: system.keys.owner, ...whereToGo(config, config.httpPort, system.iso?.port || config.isoPort) }, 'ready');
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {

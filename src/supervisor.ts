@@ -5,6 +5,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from './platform/config.js';
 import type { Logger } from './platform/logger.js';
+import { whereToGo } from './wiring/where-to-go.js';
 
 /** A worker that dies sooner than this after its start is restarted only after `restartPauseMs`. */
 export const restartQuickDeathMs = 5_000;
@@ -67,4 +68,5 @@ export async function runSupervisor(config: Config, log: Logger): Promise<void> 
   await fork(slots[0]!);
   await Promise.all(slots.slice(1).map(fork));
   log.info({ workers: slots.map((s) => ({ name: s.name, pid: s.worker?.process.pid })) }, 'all workers started');
+  log.info({ role: config.role, workers: config.webConcurrency, ...whereToGo(config, config.httpPort, config.isoPort) }, 'ready');
 }

@@ -100,7 +100,7 @@ export class ServerProcess {
       if (!line.startsWith('{')) continue;
       try {
         const entry = JSON.parse(line) as { msg?: string; owner?: string; role?: string };
-        if (entry.msg === 'ready' && entry.owner) out.push({ owner: entry.owner, role: entry.role ?? '' });
+        if ((entry.msg === 'ready' || entry.msg === 'worker ready') && entry.owner) out.push({ owner: entry.owner, role: entry.role ?? '' });
       } catch {
         // not a log line
       }
@@ -117,7 +117,7 @@ export class ServerProcess {
         // The owner id is `<host>.<pid>.<random>` (src/app/ownership.ts).
         const entry = JSON.parse(line) as { msg?: string; owner?: string; role?: string };
         const pid = Number(entry.owner?.split('.')[1]);
-        if (entry.msg === 'ready' && pid > 0 && entry.role !== 'worker') pids.push(pid);
+        if ((entry.msg === 'ready' || entry.msg === 'worker ready') && pid > 0 && entry.role !== 'worker') pids.push(pid);
       } catch {
         // not a log line
       }
