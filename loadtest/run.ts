@@ -329,13 +329,14 @@ async function main(): Promise<void> {
   }
   const main: Db = { name: args.database, url: databaseUrl(args.database), prefix: 'lt:bench:', cards: args.cards };
   const large: Db = { name: args.largeDatabase, url: databaseUrl(args.largeDatabase), prefix: 'lt:benchlarge:', cards: args.largeCards };
-  const infoDb = args.url ? baseDatabaseUrl : main.url;
-  const lock = await acquireRunLock(baseDatabaseUrl, `pid ${process.pid} ${args.phases.join(',')} ${args.scenario}`, args.lockWaitS * 1000, log);
+  // Against --url the server, its database and its Redis are elsewhere: nothing here is read or
+  // locked (the run lock guards this machine's bench databases), so DATABASE_URL plays no part.
+  const lock = args.url ? { release: async () => undefined } : await acquireRunLock(baseDatabaseUrl, `pid ${process.pid} ${args.phases.join(',')} ${args.scenario}`, args.lockWaitS * 1000, log);
   releaseLock = () => lock.release();
   if (!args.url) await prepareDatabase(main.url);
   const runner = new Runner(args, {
     command: `npm run loadtest -- ${process.argv.slice(2).join(' ')}`.trim(),
-    machine: await machineInfo(infoDb, redisUrl),
+    machine: await machineInfo(args.url ? null : main.url, args.url ? null : redisUrl),
     options: { ...args, firstSerial: args.firstSerial.toString(), ladderIsDefault: args.ladder === defaultLadder },
     seeds: [],
     phases: [],

@@ -11,6 +11,11 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/de
   echo "[setup] installing chromium for the browser tests (apt-get)" >&2
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei) >&2 || echo "[setup] chromium install failed; the browser tests will say why" >&2
 fi
+# The Prometheus tests check the alerting rules and a real scrape with promtool (Debian's prometheus package).
+if [ ! -x /usr/bin/promtool ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  echo "[setup] installing promtool for the Prometheus tests (apt-get prometheus)" >&2
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus) >&2 || echo "[setup] prometheus install failed; the Prometheus tests will say why" >&2
+fi
 passed=0; failed=0
 
 echo "== typecheck"

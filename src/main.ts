@@ -1,6 +1,7 @@
 // Process entry: configuration, the system, HTTP (and the other roles' servers), graceful stop.
 import { loadConfig, ConfigError } from './platform/config.js';
 import { buildSystem } from './system.js';
+import { whereToGo } from './wiring/where-to-go.js';
 
 async function main(): Promise<void> {
   let config;
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
   await system.http.listen({ port: config.httpPort, host: config.httpHost });
   log.info({ port: config.httpPort }, 'HTTP listening');
   await system.start();
-  log.info({ role: config.role }, 'ready');
+  log.info({ role: config.role, ...whereToGo(config, config.httpPort, system.iso?.port || config.isoPort) }, 'ready');
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -22,7 +22,8 @@ import { recover } from './app/recovery.js';
 import { loadParties, readPolicyFile, seedDemo, type PolicyFile } from './app/bootstrap.js';
 import { parsePaymentLimits } from './domain/payment-policy.js';
 import type { Config } from './platform/config.js';
-import { createLogger, type Logger } from './platform/logger.js';
+import { createLogger, resolveLogFormat, type Logger } from './platform/logger.js';
+import { Metrics } from './platform/metrics.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { Secrets } from './platform/secrets.js';
 import { verifyPin } from './platform/secrets.js';
@@ -31,12 +32,15 @@ import { PgPinGuard } from './adapters/postgres/pin-guard.js';
 import { RefundHolds } from './adapters/redis/refund-holds.js';
 import { PaymentRace } from './adapters/redis/payment-race.js';
 import { areas } from './wiring/index.js';
+import { demoTerminalsFile } from './wiring/where-to-go.js';
 import { buildPki } from './wiring/pki.js';
 
 export interface System {
   config: Config;
   log: Logger;
   clock: Clock;
+  /** Business metrics: /metrics and the operations console read the same counters. */
+  metrics: Metrics;
   pool: Pool;
   redis: CardRedis;
   keys: RedisKeys;
@@ -72,7 +76,7 @@ export interface SystemOptions {
 }
 
 export async function buildSystem(config: Config, options: SystemOptions = {}): Promise<System> {
-  const log = options.logger ?? createLogger(config.logLevel);
+  const log = options.logger ?? createLogger(config.logLevel, undefined, resolveLogFormat(config.logFormat));
   const clock = options.clock ?? systemClock;
   const pool = createPool(config.databaseUrl, options.poolMax ?? 12);
   const redis = createRedis(config.redisUrl);
@@ -88,10 +92,13 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
     queueMax: config.ledgerQueueMax,
   });
   const gate = new CardGate(redis, keys);
+  const metrics = new Metrics();
+  ledger.onBatch = (commands, seconds) => metrics.ledgerBatch(commands, seconds);
+  gate.onGate = (seconds) => metrics.gateSeconds.observe(seconds);
   const authorizer = new Authorizer(gate, new PgCardSource(pool), ledger, log);
   const policy = await readPolicyFile(config.policyFile);
   const terminals = new TerminalDirectory(registry);
-  const system = { config, log, clock, pool, redis, keys, secrets, registry, journal, hotlist, accounts, ledger, gate, authorizer, policy, terminals, recovered: false, onStart: [], onClose: [] } as unknown as System;
+  const system = { config, log, clock, metrics, pool, redis, keys, secrets, registry, journal, hotlist, accounts, ledger, gate, authorizer, policy, terminals, recovered: false, onStart: [], onClose: [] } as unknown as System;
 
   system.admin = new AdminService({
     registry,
@@ -122,9 +129,22 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
     race: new PaymentRace(redis, keys),
   });
   system.cards = new CardQueries(gate, registry, journal);
+  const health = {
+    postgres: async () => {
+      await pool.query('SELECT 1');
+    },
+    redis: async () => {
+      if (redis.status !== 'ready') throw new Error(`redis ${redis.status}`);
+      await redis.ping();
+    },
+    redisReady: () => redis.status === 'ready',
+    recovered: () => system.recovered,
+  };
+  metrics.watch({ ledgerQueued: () => ledger.queued, dependencies: { postgres: health.postgres, redis: health.redis } });
   system.pki = buildPki(system) as System['pki'];
   system.http = await buildHttpApp({
     logger: log,
+    metrics,
     adminToken: config.adminToken,
     jwtSecret: config.jwtSecret,
     maxEventLoopDelayMs: config.eventLoopDelayMaxMs,
@@ -135,17 +155,7 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
     admin: system.admin,
     money: system.money,
     cards: system.cards,
-    health: {
-      postgres: async () => {
-        await pool.query('SELECT 1');
-      },
-      redis: async () => {
-        if (redis.status !== 'ready') throw new Error(`redis ${redis.status}`);
-        await redis.ping();
-      },
-      redisReady: () => redis.status === 'ready',
-      recovered: () => system.recovered,
-    },
+    health,
     plugins: (options.plugins ?? []).map((plugin) => (app: FastifyInstance) => plugin(app, system)),
   });
   for (const area of areas) await area.install(system);
@@ -162,7 +172,7 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
         clock,
         log,
         count: policy.demoCards?.count ?? 1000,
-        terminalsFile: path.resolve('var/demo-terminals.json'),
+        terminalsFile: path.resolve(demoTerminalsFile),
       });
     }
     for (const hook of system.onStart) await hook();

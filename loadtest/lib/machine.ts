@@ -42,31 +42,36 @@ export function topProcesses(count = 6): string[] {
   return run('ps', ['-eo', 'pcpu,comm', '--sort=-pcpu', '--no-headers']).split('\n').slice(0, count).map((l) => l.trim());
 }
 
-export async function machineInfo(databaseUrl: string, redisUrl: string): Promise<MachineInfo> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
+/** The machine, PostgreSQL and Redis of a run; null URLs (a run against --url) are not asked. */
+export async function machineInfo(databaseUrl: string | null, redisUrl: string | null): Promise<MachineInfo> {
   const settings: Record<string, string> = {};
-  let postgres: string;
-  try {
-    postgres = (await client.query<{ v: string }>('SELECT version() AS v')).rows[0]!.v.split(' on ')[0]!;
-    const r = await client.query<{ name: string; setting: string; unit: string | null }>(
-      `SELECT name, setting, unit FROM pg_settings WHERE name IN ('synchronous_commit', 'fsync', 'wal_sync_method', 'shared_buffers', 'max_connections', 'commit_delay', 'max_wal_size')`,
-    );
-    for (const row of r.rows) settings[row.name] = row.unit ? `${row.setting} ${row.unit}` : row.setting;
-  } finally {
-    await client.end();
+  let postgres = 'not measured (external target)';
+  if (databaseUrl) {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      postgres = (await client.query<{ v: string }>('SELECT version() AS v')).rows[0]!.v.split(' on ')[0]!;
+      const r = await client.query<{ name: string; setting: string; unit: string | null }>(
+        `SELECT name, setting, unit FROM pg_settings WHERE name IN ('synchronous_commit', 'fsync', 'wal_sync_method', 'shared_buffers', 'max_connections', 'commit_delay', 'max_wal_size')`,
+      );
+      for (const row of r.rows) settings[row.name] = row.unit ? `${row.setting} ${row.unit}` : row.setting;
+    } finally {
+      await client.end();
+    }
   }
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  let redisVersion: string;
-  let persistence: string;
-  try {
-    await redis.connect();
-    const info = await redis.info('server');
-    redisVersion = /redis_version:(\S+)/.exec(info)?.[1] ?? '';
-    const p = await redis.info('persistence');
-    persistence = `aof_enabled=${/aof_enabled:(\d)/.exec(p)?.[1] ?? '?'}`;
-  } finally {
-    redis.disconnect();
+  let redisVersion = 'not measured (external target)';
+  let persistence = '';
+  if (redisUrl) {
+    const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await redis.connect();
+      const info = await redis.info('server');
+      redisVersion = /redis_version:(\S+)/.exec(info)?.[1] ?? '';
+      const p = await redis.info('persistence');
+      persistence = `aof_enabled=${/aof_enabled:(\d)/.exec(p)?.[1] ?? '?'}`;
+    } finally {
+      redis.disconnect();
+    }
   }
   return {
     date: new Date().toISOString(),

@@ -24,15 +24,32 @@ export interface TerminalKeys {
   tmk: string;
 }
 
+/** The problem title of each status: a caller tells a missing party from a conflict without reading the detail. */
+export const adminErrorTitles = { 400: 'bad request', 404: 'not found', 409: 'conflict' } as const;
+/** Default codes: 400 a request that cannot be done as sent (30), 404 an unknown party (12, as an unknown path), 409 an id taken with other content (94). */
+const adminErrorCodes = { 400: Code.formatError, 404: Code.invalidTransaction, 409: Code.duplicateDifferent } as const;
+
 export class AdminError extends Error {
+  readonly code: string;
+  readonly title: string;
+
   constructor(
     readonly status: 404 | 409 | 400,
     message: string,
-    readonly code: string = Code.formatError,
+    code?: string,
+    title?: string,
   ) {
     super(message);
     this.name = 'AdminError';
+    this.code = code ?? adminErrorCodes[status];
+    this.title = title ?? adminErrorTitles[status];
   }
+}
+
+/** The routes and stations terminals may be registered at (the fare policies' network). */
+export interface PlaceDirectory {
+  hasRoute(routeId: string): boolean;
+  hasStation(stationId: string): boolean;
 }
 
 export interface AdminDeps {
@@ -54,6 +71,8 @@ export function newDesKeyHex(): string {
 
 export class AdminService {
   private readonly perCard = new KeyedMutex();
+  /** Set by the transit area (src/wiring/transit.ts); without it, routes and stations are not checked. */
+  places: PlaceDirectory | null = null;
 
   constructor(private readonly deps: AdminDeps) {}
 
@@ -77,6 +96,9 @@ export class AdminService {
     if ((t.kind === 'bus' || t.kind === 'gate' || t.kind === 'taxi') && !t.operatorId) throw new AdminError(400, `a ${t.kind} terminal needs operatorId`);
     if (t.kind === 'bus' && !t.routeId) throw new AdminError(400, 'a bus terminal needs routeId');
     if (t.kind === 'gate' && !t.stationId) throw new AdminError(400, 'a gate terminal needs stationId');
+    // A terminal at a place the fare network does not know could never be rated: refused by name.
+    if (t.routeId && this.places && !this.places.hasRoute(t.routeId)) throw new AdminError(400, `route ${t.routeId} is not in the fare network`, Code.formatError, 'unknown route');
+    if (t.stationId && this.places && !this.places.hasStation(t.stationId)) throw new AdminError(400, `station ${t.stationId} is not in the fare network`, Code.formatError, 'unknown station');
     if (t.operatorId && !(await this.deps.registry.operator(t.operatorId))) throw new AdminError(404, `operator ${t.operatorId} not found`);
     if (t.merchantId && !(await this.deps.registry.merchant(t.merchantId))) throw new AdminError(404, `merchant ${t.merchantId} not found`);
     const keys: TerminalKeys = { mak: newDesKeyHex(), tpk: newDesKeyHex(), tmk: newDesKeyHex() };

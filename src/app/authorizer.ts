@@ -40,8 +40,6 @@ export interface AuthorizerLedger extends Ledger {
 
 export class Authorizer {
   private readonly inflight = new Map<string, Promise<MoneyOutcome>>();
-  /** Counts of answers by code, for the operations console and /metrics. */
-  readonly outcomes = new Map<string, number>();
 
   constructor(
     private readonly gate: CardGate,
@@ -50,8 +48,10 @@ export class Authorizer {
     private readonly log: Logger,
   ) {}
 
+  // Answers are counted where they are sent (the adapters, src/platform/metrics.ts), so that
+  // declines decided before the authorizer (unknown card, anti-passback, permission) count too.
   async execute(cmd: MoneyCommand): Promise<MoneyOutcome> {
-    return this.count(await this.executeInner(cmd));
+    return this.executeInner(cmd);
   }
 
   /**
@@ -62,20 +62,13 @@ export class Authorizer {
   async decided(cmd: MoneyCommand): Promise<MoneyOutcome | null> {
     const record = await this.gate.readRecord(cmd);
     if (record) {
-      if (record.h !== cmd.requestHash) return this.count({ kind: 'conflict' });
-      if (record.s === 'f') return this.count({ kind: 'approved', reply: record.r ?? {}, replayed: true });
-      if (record.s === 'd') return this.count({ kind: 'declined', code: String(record.r?.code ?? Code.doNotHonour) as ResponseCode });
+      if (record.h !== cmd.requestHash) return { kind: 'conflict' };
+      if (record.s === 'f') return { kind: 'approved', reply: record.r ?? {}, replayed: true };
+      if (record.s === 'd') return { kind: 'declined', code: String(record.r?.code ?? Code.doNotHonour) as ResponseCode };
       return null;
     }
     const known = await this.ledger.committed(cmd.opKind, cmd.opId, commandScope(cmd));
-    return known ? this.count(await this.fromLedger(cmd, known)) : null;
-  }
-
-  private count(outcome: MoneyOutcome): MoneyOutcome {
-    if (outcome.kind === 'declined' && outcome.stale) return outcome; // not an answer: the tap is re-rated
-    const code = outcome.kind === 'approved' ? '00' : outcome.kind === 'declined' ? outcome.code : '94';
-    this.outcomes.set(code, (this.outcomes.get(code) ?? 0) + 1);
-    return outcome;
+    return known ? this.fromLedger(cmd, known) : null;
   }
 
   private async executeInner(cmd: MoneyCommand): Promise<MoneyOutcome> {

@@ -1,5 +1,5 @@
 // Read models of the operations console: authorizations per second and decline codes (sampled from
-// the authorizer's counters), ridership per route and hour with the metro OD matrix, the latest
+// the metrics' authorization counter), ridership per route and hour with the metro OD matrix, the latest
 // nightly job runs, and a sampled Redis/PostgreSQL balance drift check.
 import type { Pool } from '../adapters/postgres/db.js';
 import type { CardRedis } from '../adapters/redis/client.js';
@@ -30,22 +30,46 @@ export interface StatsSample {
   byCode: Record<string, number>;
 }
 
-/** Turns the authorizer's running counts (code → count) into per-second samples. */
+/** One row of the authorization counts: answers sent on a channel for an operation with a code. */
+export interface DecisionRow {
+  channel: string;
+  operation: string;
+  code: string;
+  count: number;
+}
+
+/** Reads the running authorization counts (the metrics' counter, src/platform/metrics.ts). */
+export type DecisionReader = () => Promise<DecisionRow[]>;
+
+function byCode(rows: DecisionRow[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const r of rows) out.set(r.code, (out.get(r.code) ?? 0) + r.count);
+  return out;
+}
+
+/**
+ * Turns the running authorization counts into per-second samples. The counts are read from the
+ * same counter /metrics exposes, so the console and Prometheus cannot disagree.
+ */
 export class OutcomeSampler {
   private readonly samples: StatsSample[] = [];
-  private previous: Map<string, number>;
+  private previous = new Map<string, number>();
+  /** The counts at construction: the first sample holds what came after. */
+  private readonly primed: Promise<void>;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly outcomes: ReadonlyMap<string, number>,
+    private readonly read: DecisionReader,
     private readonly clock: Clock,
   ) {
-    this.previous = new Map(outcomes);
+    this.primed = read().then((rows) => {
+      this.previous = byCode(rows);
+    });
   }
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.sample(), statsSampleMs);
+    this.timer = setInterval(() => void this.sample().catch(() => undefined), statsSampleMs);
     this.timer.unref();
   }
 
@@ -54,36 +78,43 @@ export class OutcomeSampler {
     this.timer = null;
   }
 
-  sample(): StatsSample {
-    const byCode: Record<string, number> = {};
+  async sample(): Promise<StatsSample> {
+    await this.primed;
+    const current = byCode(await this.read());
+    const counts: Record<string, number> = {};
     let total = 0;
-    for (const [code, count] of this.outcomes) {
+    for (const [code, count] of current) {
       const delta = count - (this.previous.get(code) ?? 0);
       if (delta > 0) {
-        byCode[code] = delta;
+        counts[code] = delta;
         total += delta;
       }
     }
-    this.previous = new Map(this.outcomes);
-    const sample = { at: this.clock.now().toISOString(), total, byCode };
+    this.previous = current;
+    const sample = { at: this.clock.now().toISOString(), total, byCode: counts };
     this.samples.push(sample);
     if (this.samples.length > statsSamplesMax) this.samples.splice(0, this.samples.length - statsSamplesMax);
     return sample;
   }
 
-  snapshot() {
-    const totals = [...this.outcomes.entries()]
-      .map(([code, count]) => ({ code, meaning: (codeMeaning as Record<string, string>)[code] ?? 'unknown', count }))
+  async snapshot() {
+    const rows = await this.read();
+    const totals = [...byCode(rows).entries()]
+      .map(([code, count]) => ({ code, meaning: meaningOf(code), count }))
       .sort((a, b) => a.code.localeCompare(b.code));
     const last = this.samples[this.samples.length - 1];
     const approved = totals.find((t) => t.code === '00')?.count ?? 0;
     const all = totals.reduce((sum, t) => sum + t.count, 0);
+    const channels = rows
+      .map((r) => ({ ...r, meaning: meaningOf(r.code) }))
+      .sort((a, b) => a.channel.localeCompare(b.channel) || a.operation.localeCompare(b.operation) || a.code.localeCompare(b.code));
     return {
       sampleMs: statsSampleMs,
       perSecond: last?.total ?? 0,
       peakPerSecond: this.samples.reduce((max, s) => Math.max(max, s.total), 0),
       samples: [...this.samples],
       totals,
+      channels,
       approved,
       declined: all - approved,
     };

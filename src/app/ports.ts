@@ -27,7 +27,7 @@ export interface LedgerCommand {
   tap?: TapRow;
 }
 
-/** One row of `taps` (migrations/0003_taps.sql, docs/transit.md). */
+/** One row of `taps` (migrations/0003_iso_taps.sql, docs/transit.md). */
 export interface TapRow {
   tapId: string;
   cardNo: string;
@@ -68,6 +68,8 @@ export interface CardSnapshot {
   paymentDay: string;
   paymentSpentFen: bigint;
   pinFailures: number;
+  /** Registry concession: the business date from which cardType must be recomputed (docs/registry.md). */
+  typeUntil?: string | null;
 }
 
 export interface CardSource {

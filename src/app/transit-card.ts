@@ -62,7 +62,12 @@ interface CachedCard {
   status: string;
   cardType: string;
   expiresOn: string | null;
+  /** The business date from which the card type must be recomputed (registry: a birthday), or null. */
+  typeUntil: string | null;
 }
+
+/** Recomputes a card's type (the registry's concession) into its cached state; set by the registry area. */
+export type CardTypeRefresh = (cardNo: string) => Promise<void>;
 
 const rejected = (code: ResponseCode, reason: string, replayed = false): TapAnswer => ({ status: 'rejected', replayed, code, fareFen: 0n, balanceFen: null, journeyId: null, explanation: [], reason });
 const conflict = (): TapAnswer => ({ status: 'conflict', replayed: false, code: Code.duplicateDifferent, fareFen: 0n, balanceFen: null, journeyId: null, explanation: [] });
@@ -85,6 +90,8 @@ function journeyIds(cardNo: string, r: Charged): { journeyId: string | null; clo
 
 export class CardTransit {
   readonly reconciler: Reconciler;
+  /** The registry area's hook: a cached type past its `typeUntil` is recomputed before rating. */
+  typeRefresh: CardTypeRefresh | null = null;
   private readonly closedDays = new Set<string>();
   private readonly lateDays = new Set<string>();
 
@@ -112,6 +119,10 @@ export class CardTransit {
       const statusCode = snap.card.status === 'lost' ? Code.lostCard : snap.card.status !== 'active' ? Code.blockedCard : snap.card.expiresOn !== null && snap.card.expiresOn < ownDate ? Code.expiredCard : null;
       if (statusCode && !(await this.rodeBeforeKnown(t, statusCode))) return this.decline(t, statusCode, `card is ${statusCode === Code.expiredCard ? 'expired' : snap.card.status}`);
       if (statusCode) t = { ...t, despiteStatus: true };
+      if (this.typeRefresh && snap.card.typeUntil && snap.card.typeUntil <= businessDateOf(this.deps.clock.now())) {
+        await this.typeRefresh(t.cardNo);
+        continue;
+      }
       const stored = decodeFareState(snap.fareRaw);
       const businessDate = await this.tapDate(t, snap.card.cardType, stored);
       const policy = this.deps.policies.forDate(businessDate);
@@ -302,14 +313,14 @@ export class CardTransit {
   private async read(t: TapInput): Promise<{ card: CachedCard | null; fareRaw: string | null; record: OpRecord | null }> {
     const k = this.deps.keys;
     const cardNo = t.cardNo;
-    const results = await this.deps.redis.pipeline().hmget(k.cardState(cardNo), 'st', 'ty', 'ex').get(k.cardFare(cardNo)).get(this.deps.gate.opKey(this.opRef(t))).exec();
+    const results = await this.deps.redis.pipeline().hmget(k.cardState(cardNo), 'st', 'ty', 'ex', 'tu').get(k.cardFare(cardNo)).get(this.deps.gate.opKey(this.opRef(t))).exec();
     const failed = results?.find(([error]) => error);
     if (!results || failed) throw failed?.[0] ?? new Error('redis pipeline answered nothing');
-    const [st, ty, ex] = results[0]![1] as (string | null)[];
+    const [st, ty, ex, tu] = results[0]![1] as (string | null)[];
     const fareRaw = results[1]![1] as string | null;
     const recordRaw = results[2]![1] as string | null;
     return {
-      card: st && ty ? { status: st, cardType: ty, expiresOn: ex ?? null } : null,
+      card: st && ty ? { status: st, cardType: ty, expiresOn: ex ?? null, typeUntil: tu ? tu : null } : null,
       fareRaw,
       record: recordRaw ? (JSON.parse(recordRaw) as OpRecord) : null,
     };

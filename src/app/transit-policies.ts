@@ -11,6 +11,8 @@ export const policyRefreshMs = 60_000;
 export interface GtfsPolicyBody {
   baseVersion: string;
   files: Record<string, string>;
+  /** agency_id → operator id as resolved at import (scripts/import-gtfs.ts), so a re-import maps the same. */
+  agencyOperators?: Record<string, string>;
 }
 
 /** Builds the policies of stored rows; a GTFS row is imported over its base version. Bad rows are reported, not fatal. */
@@ -28,7 +30,8 @@ export function policiesOf(rows: readonly PolicyRow[], onError: (version: string
       const body = row.body as GtfsPolicyBody;
       const base = byVersion.get(body.baseVersion);
       if (!base) throw new Error(`base policy ${body.baseVersion} is not loaded`);
-      byVersion.set(row.version, { ...importGtfsFares(body.files, base), version: row.version, effectiveFrom: row.effectiveFrom });
+      const options = body.agencyOperators ? { agencyOperators: body.agencyOperators } : {};
+      byVersion.set(row.version, { ...importGtfsFares(body.files, base, options), version: row.version, effectiveFrom: row.effectiveFrom });
     } catch (error) {
       onError(row.version, error);
     }
@@ -82,6 +85,15 @@ export class FarePolicies {
         });
     }
     return policyOn(this.list, businessDate);
+  }
+
+  /** Whether any loaded version has this bus route (a terminal registered for a coming version is fine). */
+  hasRoute(routeId: string): boolean {
+    return this.list.some((p) => p.bus.routes.some((r) => r.routeId === routeId));
+  }
+
+  hasStation(stationId: string): boolean {
+    return this.list.some((p) => p.metro.lines.some((l) => l.stations.some((s) => s.stationId === stationId)));
   }
 
   versions(): { version: string; effectiveFrom: string }[] {

@@ -24,6 +24,8 @@ export interface Config {
   masterKeyHex: string;
   reportsDir: string;
   logLevel: string;
+  /** LOG_FORMAT: `json` lines, `pretty` lines, or `auto` (pretty when stdout is a terminal). */
+  logFormat: 'auto' | 'json' | 'pretty';
   seed: boolean;
   role: Role;
   policyFile: string;
@@ -98,6 +100,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', 'must be one of fatal, error, warn, info, debug, trace, silent');
   }
+  const logFormat = str(env, 'LOG_FORMAT', 'auto');
+  if (!['auto', 'json', 'pretty'].includes(logFormat)) throw new ConfigError('LOG_FORMAT', 'must be auto, json or pretty');
   const tlsOnly = str(env, 'TERMINAL_TLS_ONLY', '0');
   if (tlsOnly !== '0' && tlsOnly !== '1') throw new ConfigError('TERMINAL_TLS_ONLY', 'must be 0 or 1');
   const tlsServerHosts = str(env, 'TLS_SERVER_HOSTS', '')
@@ -126,6 +130,7 @@ export function loadConfig(env: Env = process.env): Config {
     masterKeyHex,
     reportsDir: str(env, 'REPORTS_DIR', './var/reports'),
     logLevel,
+    logFormat: logFormat as Config['logFormat'],
     seed: seed === '1',
     role: role as Role,
     policyFile: str(env, 'POLICY_FILE', './data/demo-network.json'),

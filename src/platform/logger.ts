@@ -1,6 +1,7 @@
 // Structured logging (pino), one line per event. Secrets are redacted by path; card numbers are
 // masked by the code that logs them (maskCardNo), and full ones are redacted here as a last guard.
 import { pino, type Logger } from 'pino';
+import { prettyStream } from './log-pretty.js';
 
 export type { Logger };
 
@@ -54,7 +55,15 @@ function scrub(value: unknown, depth: number): unknown {
   return out;
 }
 
-export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+export type LogFormat = 'json' | 'pretty';
+
+/** `auto` (LOG_FORMAT unset): pretty for a person at a terminal, JSON lines for pipes and files. */
+export function resolveLogFormat(format: LogFormat | 'auto', stdoutIsTty = process.stdout.isTTY === true): LogFormat {
+  return format === 'auto' ? (stdoutIsTty ? 'pretty' : 'json') : format;
+}
+
+export function createLogger(level: string, destination?: NodeJS.WritableStream, format: LogFormat = 'json'): Logger {
+  if (!destination && format === 'pretty') destination = prettyStream(process.stdout);
   return pino(
     {
       level,

@@ -45,7 +45,7 @@ export const citizenArea: Area = {
       onFailure: (reason) => metrics.failure(reason),
       clock: system.clock,
     });
-    const sampler = new OutcomeSampler(system.authorizer.outcomes, system.clock);
+    const sampler = new OutcomeSampler(() => system.metrics.decisionCounts(), system.clock);
     const orders = new TopupOrders({
       store: new PgTopupOrderStore(system.pool),
       money: system.money,

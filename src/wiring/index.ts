@@ -14,3 +14,4 @@ import { isoArea } from './iso.js'; areas.push(isoArea); // ISO 8583 gateway for
 import { pkiArea } from './pki.js'; areas.push(pkiArea); // terminal CA, enrolment, blocking, mTLS listeners (after iso: it serves the ISO server over TLS)
 import { jobsArea } from './jobs.js'; areas.push(jobsArea); // nightly jobs: BullMQ queue, worker, schedulers, /v1/admin/jobs, /admin/queues
 import { transitArea } from './transit.js'; areas.push(transitArea); // transit: taps, offline uploads, hotlist, journeys (docs/transit.md)
+import { registryArea } from './registry.js'; areas.push(registryArea); // population registry, card concessions from it, statistics, fare sandbox (docs/registry.md)

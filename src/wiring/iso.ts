@@ -12,6 +12,7 @@ import { Medical0200 } from '../adapters/iso8583/handlers-medical.js';
 import { medicalOf } from './medical.js';
 import { createIsoPool, IsoStore } from '../adapters/iso8583/store.js';
 import { IsoTerminals } from '../adapters/iso8583/terminal-keys.js';
+import { observeIsoAnswer } from '../adapters/iso8583/observe.js';
 import { parsePaymentLimits } from '../domain/payment-policy.js';
 import { defaultRekeyLimits, RekeyLimit, type RekeyLimits } from '../adapters/redis/rekey-limit.js';
 
@@ -67,8 +68,17 @@ export function buildIsoGateway(system: System, limits: IsoServerLimits = defaul
     '0420': new Reversal0400(deps, inflightOriginal, 'reversal-advice', medical),
     '0500': new Batch0500(system.pool, system.clock),
   };
-  const pipeline: IsoPipeline = new IsoPipeline({ store, terminals, log: system.log, financial, network: new NetworkManagement(terminals, system.log, new RekeyLimit(system.redis, system.keys, rekeyLimits)) });
+  const pipeline: IsoPipeline = new IsoPipeline({
+    store,
+    terminals,
+    log: system.log,
+    financial,
+    network: new NetworkManagement(terminals, system.log, new RekeyLimit(system.redis, system.keys, rekeyLimits)),
+    observe: (answered) => observeIsoAnswer(system.metrics, answered),
+    dependenciesReady: () => system.redis.status === 'ready',
+  });
   const server = new IsoServer(pipeline, system.log, limits);
+  system.metrics.watch({ isoConnections: () => server.connectionCount });
   return {
     server,
     pipeline,

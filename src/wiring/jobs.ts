@@ -54,7 +54,11 @@ export function buildRunners(system: System): Record<JobName, JobRunner> {
       return runHotlist(ctx, { source: new PgHotlistSource(pool), budgets: { sync: async () => ({ ...(await budgets.sync(rideMaxFen, system.clock.now())), rideMaxFen }) } });
     },
     'trial-balance': (ctx) => runTrialBalance(ctx, { journal: system.journal }),
-    'redis-drift': (ctx) => runRedisDrift(ctx, { source: new RedisDriftSource(system.redis, system.keys, pool, system.gate) }),
+    'redis-drift': async (ctx) => {
+      const result = await runRedisDrift(ctx, { source: new RedisDriftSource(system.redis, system.keys, pool, system.gate) });
+      system.metrics.drift(Number(result.drifted ?? 0), Number(result.repaired ?? 0));
+      return result;
+    },
     ridership: (ctx) => runRidership(ctx, { source: transit }),
   };
 }
@@ -70,6 +74,7 @@ export function createJobs(system: System, options: Partial<NightlyJobsOptions> 
     log: system.log.child({ area: 'jobs' }),
     clock: system.clock,
     options,
+    onAttempt: (name, outcome, seconds, finishedAt) => system.metrics.jobRun(name, outcome, seconds, finishedAt),
   });
 }
 

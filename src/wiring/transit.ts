@@ -56,6 +56,7 @@ export const transitArea: Area = {
     const { transit, policies } = createTransit(system);
     registerTransit(system, transit);
     clearDebtAfterTopups(system, transit);
+    system.admin.places = policies;
     await system.http.register(transitRoutes, { transit });
     await system.http.register(terminalReportRoutes, { pool: system.pool });
     await system.http.register(offlineBudgetRoutes, { budgets: new OfflineBudgets(system.pool) });

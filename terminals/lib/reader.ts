@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { maskCardNo } from '../../src/domain/card-number.js';
+import { codeMeaning } from '../../src/domain/codes.js';
 import { OfflineError, ReaderClient } from './client.js';
 import { HotlistCache } from './hotlist.js';
 import { BudgetCache } from './budget.js';
@@ -164,11 +165,13 @@ export class Reader {
         emit({ event: 'upload-error', status: answer.status, code: answer.body.code, detail: answer.body.detail });
         return;
       }
-      const results = answer.body.results as { tapId: string | null; status: string; code: string }[];
+      const results = answer.body.results as { tapId: string | null; status: string; code: string; fare?: number; reason?: string }[];
       const done = new Set<string>();
       const counts: Record<string, number> = { accepted: 0, duplicate: 0, rejected: 0 };
       results.forEach((r, i) => {
         counts[r.status] = (counts[r.status] ?? 0) + 1;
+        // One line per tap: what the back office decided about it and why (the fare, or the reason of a rejection).
+        emit({ event: 'uploaded-tap', tapId: batch[i]!.tapId, status: r.status, code: r.code, meaning: (codeMeaning as Record<string, string>)[r.code] ?? 'unknown', fare: r.fare ?? 0, ...(r.reason ? { reason: r.reason } : {}) });
         if (!(r.status === 'rejected' && transientCodes.has(r.code))) done.add(batch[i]!.tapId);
       });
       await this.queue.remove(done);

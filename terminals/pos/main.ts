@@ -1,7 +1,7 @@
 // The POS program: connects to the ISO 8583 port, signs on, runs a day script (purchases, a
 // reversal, a refund, a top-up, a balance inquiry) and settles its batch with 0500, then prints a
 // summary. Keys come from var/demo-terminals.json (written by `npm start`) or from flags.
-//   npx tsx terminals/pos/main.ts --host 127.0.0.1 --port 5800 --terminal POS00001 --script terminals/pos/day.json
+//   npx tsx terminals/pos/main.ts --terminal POS00001 --script terminals/pos/day.json [--host 127.0.0.1] [--port $ISO_PORT (5800)]
 import { randomInt } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -28,7 +28,7 @@ interface Script {
   steps: Step[];
 }
 
-const usage = `usage: tsx terminals/pos/main.ts --terminal ID --script FILE [--host H] [--port P] [--tls-port P] [--state-dir D] [--keys-file F] [--mak HEX --tpk HEX --tmk HEX] [--merchant M] [--batch N] [--stan N] [--state-file F]
+const usage = `usage: tsx terminals/pos/main.ts --terminal ID --script FILE [--host H] [--port P, default $ISO_PORT or 5800] [--tls-port P] [--state-dir D] [--keys-file F] [--mak HEX --tpk HEX --tmk HEX] [--merchant M] [--batch N] [--stan N] [--state-file F]
        tsx terminals/pos/main.ts enroll --terminal ID [--server http://127.0.0.1:8080] [--admin-token T] [--state-dir var/terminals]
 once enrolled (key and certificate in --state-dir) the POS speaks ISO 8583 over mutual TLS on --tls-port (5843)`;
 
@@ -77,7 +77,8 @@ async function main(): Promise<number> {
       server: { type: 'string', default: `http://127.0.0.1:${process.env.HTTP_PORT ?? '8080'}` },
       'admin-token': { type: 'string', default: process.env.ADMIN_TOKEN ?? 'dev-admin-token' },
       host: { type: 'string', default: '127.0.0.1' },
-      port: { type: 'string', default: '5800' },
+      // The server's own setting when run beside it (ISO_PORT), else the default port.
+      port: { type: 'string', default: process.env.ISO_PORT ?? '5800' },
       terminal: { type: 'string' },
       script: { type: 'string' },
       'keys-file': { type: 'string', default: 'var/demo-terminals.json' },

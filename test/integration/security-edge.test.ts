@@ -13,6 +13,9 @@ import { createJobs } from '../../src/wiring/jobs.js';
 import { nightlyCalendar } from '../../src/app/jobs/calendar.js';
 import { citizenLogin } from './citizen-support.js';
 import { adminUrl } from '../support/db-names.js';
+import { IsoClient } from '../../terminals/pos/client.js';
+import { fieldText, type FieldValue } from '../../src/adapters/iso8583/codec.js';
+import { amountField, merchantField, transmissionDateTime } from '../../src/adapters/iso8583/fields.js';
 
 /** How fast a refusal must come while Redis is down (the old code stalled 1.5–4 s, then 500/96). */
 const downAnswerMsMax = 300;
@@ -168,6 +171,45 @@ describe('Redis down', () => {
     expect(tb.json()).toMatchObject({ balanced: true, total: 0 });
     // No log line lost an error's message.
     expect(sys.logLines.filter((l) => l.includes('"err":{}'))).toEqual([]);
+  }, 60_000);
+});
+
+describe('Redis down, ISO 8583', () => {
+  it('a purchase is answered 91 fast, moves nothing, and the same STAN is served once Redis is back', async () => {
+    const before = (await get(`/v1/cards/${cardNo}/balance`)).json().purse as number;
+    const client = await IsoClient.connect('127.0.0.1', sys.iso.port);
+    const fields = new Map<number, FieldValue>([
+      [2, cardNo],
+      [3, '000000'],
+      [4, amountField(150n)],
+      [7, transmissionDateTime(new Date())],
+      [11, '424242'],
+      [41, pos.terminalId],
+      [42, merchantField('M0000000000001')],
+      [49, '156'],
+    ]);
+    const mak = Buffer.from(pos.mak, 'hex');
+    try {
+      // The terminal's keys are cached by a first message while Redis is up.
+      const echo = await client.request({ mti: '0800', fields: new Map<number, FieldValue>([[7, transmissionDateTime(new Date())], [11, '424241'], [41, pos.terminalId], [70, '301']]) });
+      expect(fieldText(echo, 39)).toBe('00');
+      await stopRedis();
+      await new Promise((r) => setTimeout(r, 100));
+      const started = performance.now();
+      const down = await client.request({ mti: '0200', fields }, mak);
+      expect(fieldText(down, 39)).toBe('91');
+      expect(performance.now() - started).toBeLessThan(downAnswerMsMax);
+      await startRedis();
+      await expect.poll(async () => (await get('/health/ready', {})).statusCode, { timeout: 15_000, interval: 100 }).toBe(200);
+      // 91 is "not done": the retry of the same message is processed, not replayed.
+      const retry = await client.request({ mti: '0200', fields }, mak);
+      expect(fieldText(retry, 39)).toBe('00');
+      expect((await get(`/v1/cards/${cardNo}/balance`)).json().purse).toBe(before - 150);
+      expect((await get('/v1/admin/trial-balance')).json()).toMatchObject({ balanced: true, total: 0 });
+    } finally {
+      client.close();
+      if (!server) await startRedis();
+    }
   }, 60_000);
 });
 

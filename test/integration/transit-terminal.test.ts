@@ -115,6 +115,11 @@ describe('bus validator program', () => {
     const online = startReader('bus', validator, `http://127.0.0.1:${port}`, [], 'ignore');
     expect(await online.exited).toBe(0);
     expect(online.events.find((e) => e.event === 'upload')).toMatchObject({ sent: 5, accepted: 3, duplicate: 2, rejected: 0, left: 0 });
+    // Each uploaded tap is printed with its code, the code's meaning and its fare.
+    const perTap = online.events.filter((e) => e.event === 'uploaded-tap');
+    expect(perTap.map((e) => e.tapId)).toEqual(queued.map((q) => q.tapId));
+    expect(perTap.filter((e) => e.status === 'duplicate')).toHaveLength(2);
+    for (const e of perTap) expect(e).toMatchObject({ code: '00', meaning: 'approved' });
     expect((await readFile(queueFile, 'utf8')).trim()).toBe('');
     const rows = await sys.pool.query<{ tap_id: string; n: number }>(`SELECT tap_id, count(*)::int AS n FROM taps WHERE tap_id = ANY($1) GROUP BY tap_id`, [queued.map((q) => q.tapId)]);
     expect(rows.rows).toHaveLength(cards.length);

@@ -63,23 +63,28 @@ describe('citizenItem', () => {
 });
 
 describe('OutcomeSampler', () => {
-  it('turns running counts into per-second deltas, bounded to the last samples', () => {
+  it('turns running counts into per-second deltas, bounded to the last samples', async () => {
     const counts = new Map<string, number>([['00', 5]]);
     const clock = fixedClock(new Date('2026-01-05T02:00:00Z'));
-    const sampler = new OutcomeSampler(counts, clock);
+    // The reader gives counts per channel: the sampler adds them up by code.
+    const read = async () => [...counts].flatMap(([code, count]) => [
+      { channel: 'http', operation: 'payment', code, count: count - 1 },
+      { channel: 'iso', operation: 'payment', code, count: 1 },
+    ]);
+    const sampler = new OutcomeSampler(read, clock);
     counts.set('00', 12);
     counts.set('51', 2);
     clock.advance(1000);
-    expect(sampler.sample()).toEqual({ at: '2026-01-05T02:00:01.000Z', total: 9, byCode: { '00': 7, '51': 2 } });
+    expect(await sampler.sample()).toEqual({ at: '2026-01-05T02:00:01.000Z', total: 9, byCode: { '00': 7, '51': 2 } });
     clock.advance(1000);
-    expect(sampler.sample()).toEqual({ at: '2026-01-05T02:00:02.000Z', total: 0, byCode: {} });
-    const snap = sampler.snapshot();
+    expect(await sampler.sample()).toEqual({ at: '2026-01-05T02:00:02.000Z', total: 0, byCode: {} });
+    const snap = await sampler.snapshot();
     expect(snap).toMatchObject({ perSecond: 0, peakPerSecond: 9, approved: 12, declined: 2 });
     expect(snap.totals).toEqual([
       { code: '00', meaning: 'approved', count: 12 },
       { code: '51', meaning: 'insufficient funds', count: 2 },
     ]);
-    for (let i = 0; i < statsSamplesMax + 10; i++) sampler.sample();
-    expect(sampler.snapshot().samples).toHaveLength(statsSamplesMax);
+    for (let i = 0; i < statsSamplesMax + 10; i++) await sampler.sample();
+    expect((await sampler.snapshot()).samples).toHaveLength(statsSamplesMax);
   });
 });

@@ -1,6 +1,6 @@
 // An outage of Redis or PostgreSQL is told from a bug: outages answer 503/91, bugs 500/96.
 import { describe, expect, it } from 'vitest';
-import { isDependencyDown } from '../../src/adapters/http/dependency-errors.js';
+import { isDependencyDown } from '../../src/platform/dependency-errors.js';
 
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
 

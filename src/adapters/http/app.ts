@@ -1,6 +1,7 @@
 // The HTTP server: plugins (security headers, OpenAPI, metrics, back-pressure, auth) and the
 // route plugins of each area. Every request body is validated against its TypeBox schema.
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { Registry as PromRegistry, register as processRegistry } from 'prom-client';
 import type { TLSSocket } from 'node:tls';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import helmet from '@fastify/helmet';
@@ -10,10 +11,12 @@ import underPressure from '@fastify/under-pressure';
 import jwt from '@fastify/jwt';
 import metrics from 'fastify-metrics';
 import type { Logger } from '../../platform/logger.js';
+import type { Metrics, RefusalReason } from '../../platform/metrics.js';
+import { operationOf, recordDecision } from './decisions.js';
 import type { Registry } from '../postgres/registry.js';
 import { authPlugin, type TerminalDirectory } from './auth.js';
 import { sendProblem } from './problem.js';
-import { isDependencyDown } from './dependency-errors.js';
+import { isDependencyDown } from '../../platform/dependency-errors.js';
 import { adminRoutes } from './routes/admin.js';
 import { moneyRoutes } from './routes/money.js';
 import { pinAdminRoutes } from './routes/pin-admin.js';
@@ -25,11 +28,17 @@ import type { CardQueries } from '../../app/card-queries.js';
 import { maskCardNo } from '../../domain/card-number.js';
 
 export const bodyBytesMax = 1024 * 1024;
+const citizenLoginUrl = '/v1/citizen/login';
+/** Status of a failed login → reason label: bad input or card, wrong PIN, locked, too many attempts. */
+const loginFailureReasons: Record<number, string> = { 400: 'invalid', 401: 'pin', 423: 'locked', 429: 'limited' };
+const misnamedDefaultGauges = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 /** Retry-After of a 503 while a dependency is down. */
 export const dependencyRetryAfterSeconds = 1;
 
 export interface HttpDeps {
   logger: Logger;
+  /** Business metrics; served at /metrics with the process and HTTP metrics. */
+  metrics: Metrics;
   adminToken: string;
   jwtSecret: string;
   terminals: TerminalDirectory;
@@ -58,6 +67,12 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   };
   const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>();
+  app.decorate('businessMetrics', deps.metrics);
+  // A refusal before the handler: an authorization route's answer is counted as its decision (91).
+  const countRefusal = (request: FastifyRequest, reply: FastifyReply, reason: RefusalReason) => {
+    if (operationOf(request)) recordDecision(reply, '91', 'http', true, reason);
+    else deps.metrics.refused('http', reason);
+  };
 
   await app.register(helmet, { contentSecurityPolicy: false });
   await app.register(jwt, { secret: deps.jwtSecret, sign: { expiresIn: '15m' } });
@@ -65,7 +80,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     maxEventLoopDelay: deps.maxEventLoopDelayMs ?? 1000,
     retryAfter: 1,
     exposeStatusRoute: false,
-    pressureHandler: (_req, reply) => {
+    pressureHandler: (request, reply) => {
+      countRefusal(request, reply, 'pressure');
       void sendProblem(reply, 503, '91', 'server overloaded, retry later');
     },
   });
@@ -77,7 +93,20 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(metrics.default ?? metrics, { endpoint: '/metrics', clearRegisterOnInit: true, routeMetrics: { enabled: { histogram: true, summary: false } } } as never);
+  // Process and per-route HTTP metrics (fastify-metrics, prom-client's default registry) and the
+  // business metrics (the system's own registry) on one page.
+  await app.register(metrics.default ?? metrics, { endpoint: null, clearRegisterOnInit: true, routeMetrics: { enabled: { histogram: true, summary: false } } } as never);
+  // prom-client's gauges that carry a counter's `_total` suffix (Prometheus naming, `promtool check
+  // metrics`); the same numbers are in nodejs_active_handles, nodejs_active_requests, nodejs_active_resources.
+  for (const name of misnamedDefaultGauges) processRegistry.removeSingleMetric(name);
+  app.get(
+    '/metrics',
+    { logLevel: 'fatal', schema: { tags: ['operations'], summary: 'Prometheus metrics', description: 'Prometheus text exposition: process, HTTP and business metrics (docs/operations.md, "Metrics").', security: [] } },
+    async (_request, reply) => {
+      const merged = PromRegistry.merge([processRegistry, deps.metrics.registry]);
+      return reply.type(merged.contentType).send(await merged.metrics());
+    },
+  );
   await app.register(authPlugin, {
     adminToken: deps.adminToken,
     registry: deps.registry,
@@ -106,7 +135,10 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((error: Error & { validation?: unknown; statusCode?: number; code?: string }, request, reply) => {
-    if (error.validation) return sendProblem(reply, 400, '30', error.message);
+    if (error.validation) {
+      if (operationOf(request)) recordDecision(reply, '30');
+      return sendProblem(reply, 400, '30', error.message);
+    }
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       // Malformed JSON, wrong content type, body too large.
       return sendProblem(reply, error.statusCode, '30', error.message);
@@ -127,11 +159,22 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   // then fail as 96); ioredis reconnects by itself and the calls are served again.
   app.addHook('onRequest', async (request, reply) => {
     if (!request.url.startsWith('/v1/') || request.url.startsWith('/v1/pki/')) return;
-    if (!deps.health.recovered()) return sendProblem(reply, 503, '91', 'starting: recovery not finished');
+    if (!deps.health.recovered()) {
+      countRefusal(request, reply, 'starting');
+      return sendProblem(reply, 503, '91', 'starting: recovery not finished');
+    }
     if (!deps.health.redisReady()) {
+      countRefusal(request, reply, 'overload');
       reply.header('retry-after', String(dependencyRetryAfterSeconds));
       return sendProblem(reply, 503, '91', 'Redis is unreachable: nothing was done, retry later');
     }
+  });
+
+  // Failed citizen logins by how they failed, counted from the login's answer (docs/citizen.md).
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.routeOptions.url !== citizenLoginUrl) return;
+    const reason = loginFailureReasons[reply.statusCode];
+    if (reason) deps.metrics.loginFailures.inc({ reason });
   });
 
   app.addHook('onResponse', async (request, reply) => {
@@ -139,7 +182,6 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     // Successful calls log at debug (thousands a second); refusals and errors at info.
     request.log[reply.statusCode >= 400 ? 'info' : 'debug'](
       {
-        reqId: request.id,
         method: request.method,
         url: request.routeOptions.url ?? 'unknown',
         status: reply.statusCode,

@@ -14,8 +14,9 @@ export const ProblemSchema = Type.Object(
   { $id: 'Problem' },
 );
 
-export function sendProblem(reply: FastifyReply, status: number, code: ResponseCode | string, detail?: string): FastifyReply {
-  const title = (codeMeaning as Record<string, string>)[code] ?? 'error';
+/** A problem answer; the title is the code's meaning unless one is given (e.g. "not found", "conflict"). */
+export function sendProblem(reply: FastifyReply, status: number, code: ResponseCode | string, detail?: string, title?: string): FastifyReply {
+  title ??= (codeMeaning as Record<string, string>)[code] ?? 'error';
   return reply
     .code(status)
     .type('application/problem+json')

@@ -11,6 +11,7 @@ import type { IsoTerminal, IsoTerminals } from './terminal-keys.js';
 import { isoKeyText, type IsoKey, type IsoOp, type IsoStore } from './store.js';
 import { Code, type ResponseCode } from '../../domain/codes.js';
 import type { Logger } from '../../platform/logger.js';
+import { isDependencyDown } from '../../platform/dependency-errors.js';
 import type { IsoConnectionContext, IsoHandled, IsoPeer } from './server.js';
 
 /** What a handler decides: the code and the fields added to the echo. */
@@ -46,6 +47,10 @@ export interface PipelineDeps {
   log: Logger;
   financial: Record<string, FinancialHandler>;
   network: NetworkHandler;
+  /** False while Redis is disconnected: financial requests are answered 91 at once instead of stalling (DESIGN §11). */
+  dependenciesReady?: () => boolean;
+  /** Observer of every answer: the request's MTI (and message, when it decoded), its code, and its time in seconds. */
+  observe?: (answered: { mti: string; msg: IsoMessage | null; code: ResponseCode; seconds: number }) => void;
 }
 
 /** Codes that mean "not done, try again": not kept as the key's answer, so a retry is processed. */
@@ -111,7 +116,7 @@ export class IsoPipeline {
     }
     const responseMti = responseMtiOf(msg.mti);
     if (!responseMti) {
-      if (conn.mayLog()) this.deps.log.warn({ msg: describeMessage(msg) }, 'iso: not a request MTI; closing');
+      if (conn.mayLog()) this.deps.log.warn({ iso: describeMessage(msg) }, 'iso: not a request MTI; closing');
       return { answer: null, authenticated: false };
     }
     const started = performance.now();
@@ -119,14 +124,17 @@ export class IsoPipeline {
     try {
       processed = await this.process(msg, raw, conn.peer);
     } catch (error) {
-      this.deps.log.error({ err: error, msg: describeMessage(msg) }, 'iso: request failed');
-      processed = { answer: answer(Code.systemMalfunction), terminal: null, authenticated: false, answerKey: 'mak' };
+      // An outage of Redis or PostgreSQL is "try again later" (91), not a malfunction (96).
+      const down = isDependencyDown(error);
+      this.deps.log.error({ err: error, iso: describeMessage(msg) }, down ? 'iso: request failed: dependency down' : 'iso: request failed');
+      processed = { answer: answer(down ? Code.issuerInoperative : Code.systemMalfunction), terminal: null, authenticated: false, answerKey: 'mak' };
     }
     const result = processed.answer;
+    this.deps.observe?.({ mti: msg.mti, msg, code: result.code, seconds: (performance.now() - started) / 1000 });
     const level = result.code === Code.securityViolation || result.code === Code.formatError ? 'warn' : result.code === Code.systemMalfunction ? 'error' : 'debug';
     // Warnings are about the sender's input: budgeted per connection and globally, so a flood of bad frames cannot fill the disk.
     if (this.deps.log.isLevelEnabled(level) && (level !== 'warn' || conn.mayLog())) {
-      this.deps.log[level]({ conn: conn.id, msg: describeMessage(msg), code: result.code, ms: Math.round((performance.now() - started) * 10) / 10 }, 'iso');
+      this.deps.log[level]({ conn: conn.id, iso: describeMessage(msg), code: result.code, ms: Math.round((performance.now() - started) * 10) / 10 }, 'iso');
     }
     return { answer: this.encodeAnswer(msg, responseMti, result, processed.terminal, processed.answerKey), authenticated: processed.authenticated };
   }
@@ -144,6 +152,7 @@ export class IsoPipeline {
     if (!responseMti) return null;
     const terminalId = text(msg, 41)?.trimEnd();
     const terminal = terminalId ? (this.deps.terminals.peek(terminalId) ?? null) : null;
+    this.deps.observe?.({ mti: msg.mti, msg, code, seconds: 0 });
     return this.encodeAnswer(msg, responseMti, answer(code), terminal, isKeyManagement(msg) ? 'tmk' : 'mak');
   }
 
@@ -151,6 +160,7 @@ export class IsoPipeline {
     const responseMti = error.mti ? responseMtiOf(error.mti) : undefined;
     if (conn.mayLog()) this.deps.log.warn({ raw: describeRaw(raw), reason: error.reason, field: error.fieldNo, answered: !!responseMti }, 'iso: malformed message');
     if (!responseMti) return null;
+    this.deps.observe?.({ mti: error.mti!, msg: null, code: Code.formatError, seconds: 0 });
     const fields = new Map<number, FieldValue>([[39, Code.formatError]]);
     if (error.stan) fields.set(11, error.stan);
     return encodeMessage({ mti: responseMti, fields });
@@ -193,6 +203,7 @@ export class IsoPipeline {
     if (currency !== undefined && currency !== currencyCny) return done(answer(Code.formatError), terminal, authenticated);
 
     if (!financial) return done(await this.deps.network.run(msg, terminal), terminal, authenticated);
+    if (this.deps.dependenciesReady && !this.deps.dependenciesReady()) return done(answer(Code.issuerInoperative), terminal, authenticated);
     const handler = this.deps.financial[msg.mti];
     const stan = text(msg, 11);
     const transmitted = text(msg, 7);
@@ -271,7 +282,7 @@ export class IsoPipeline {
       return encodeMessageWithMac({ mti: responseMti, fields }, (input) => (answerKey === 'tmk' ? terminals.macUnderTmk(terminal, input) : terminals.mac(terminal, input)));
     } catch (error) {
       // An answer field out of profile is a bug; the terminal still gets a well-formed 96.
-      this.deps.log.error({ err: error, msg: describeMessage(msg) }, 'iso: answer could not be encoded');
+      this.deps.log.error({ err: error, iso: describeMessage(msg) }, 'iso: answer could not be encoded');
       const minimal = new Map<number, FieldValue>([[39, Code.systemMalfunction]]);
       for (const no of [11, 41]) if (msg.fields.has(no)) minimal.set(no, msg.fields.get(no)!);
       return encodeMessage({ mti: responseMti, fields: minimal });

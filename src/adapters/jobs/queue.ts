@@ -72,6 +72,8 @@ export interface NightlyJobsDeps {
   log: Logger;
   clock: Clock;
   options?: Partial<NightlyJobsOptions>;
+  /** Observer of every attempt (the job metrics): outcome, duration in seconds, when it ended. */
+  onAttempt?: (name: JobName, outcome: 'completed' | 'failed' | 'retrying', seconds: number, finishedAt: Date) => void;
 }
 
 function jobsRedis(url: string, forWorker: boolean): Redis {
@@ -270,11 +272,13 @@ export class NightlyJobs {
         const result = await this.deps.runners[data.name](ctx);
         await this.deps.runs.completed(jobId, result);
         log.info({ ms: Date.now() - started }, 'job completed');
+        this.deps.onAttempt?.(data.name, 'completed', (Date.now() - started) / 1000, this.deps.clock.now());
         return result;
       } catch (error) {
         const final = error instanceof UnrecoverableError || attempt >= (job.opts.attempts ?? 1);
         await this.deps.runs.failed(jobId, error instanceof Error ? error.message : String(error), final).catch(() => undefined);
         log.warn({ err: error, final }, 'job attempt failed');
+        this.deps.onAttempt?.(data.name, final ? 'failed' : 'retrying', (Date.now() - started) / 1000, this.deps.clock.now());
         throw error;
       }
     } finally {

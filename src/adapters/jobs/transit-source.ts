@@ -1,6 +1,6 @@
 // PostgreSQL side of the ridership job: the day's accepted boardings (bus taps, metro tap-ins) and
 // completed metro journeys, aggregated in PostgreSQL into cells with their distinct riders, read
-// through a cursor. Tables: taps (migrations/0003_taps.sql), journeys (0007_transit.sql).
+// through a cursor. Tables: taps (migrations/0003_iso_taps.sql), journeys (0007_transit.sql).
 import type { Pool } from '../postgres/db.js';
 import { withSnapshot } from './pg-stream.js';
 import type { BoardingCell, OdCell, RidershipSource, RidershipView } from '../../app/jobs/ridership.js';

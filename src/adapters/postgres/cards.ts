@@ -13,11 +13,13 @@ export class PgCardSource implements CardSource {
       expires_on: string;
       citizen_id: bigint;
       pin_failures: number;
+      type_until: string | null;
       purse: bigint | null;
       medical: bigint | null;
       spent: bigint | null;
     }>(
-      `SELECT c.card_no, c.status, c.card_type, c.expires_on, c.citizen_id, c.pin_failures,
+      `SELECT c.card_no, c.status, coalesce(c.registry_type, c.card_type) AS card_type, c.expires_on, c.citizen_id, c.pin_failures,
+              c.registry_type_until::text AS type_until,
               (SELECT balance FROM accounts WHERE kind = 'purse' AND owner_id = c.card_no) AS purse,
               (SELECT balance FROM accounts WHERE kind = 'medical' AND owner_id = c.card_no) AS medical,
               (SELECT coalesce(sum(CASE t.op_kind WHEN 'payment' THEN t.amount ELSE -t.amount END), 0)::bigint
@@ -40,6 +42,7 @@ export class PgCardSource implements CardSource {
       paymentDay: businessDate,
       paymentSpentFen: row.spent && row.spent > 0n ? row.spent : 0n,
       pinFailures: row.pin_failures,
+      typeUntil: row.type_until,
     };
   }
 }

@@ -1,6 +1,7 @@
 // The ledger writer: the one place where balances change. Commands are queued and group-committed:
 // one transaction per batch with a multi-row INSERT of transfers and one aggregated balance update
 // per account, while the next batch fills. A command's promise settles only after its batch commits.
+import { performance } from 'node:perf_hooks';
 import { commandScope } from '../../domain/command-scope.js';
 import type { Pool } from './db.js';
 import { type AccountDirectory, type AccountRef, accountKey } from './accounts.js';
@@ -114,6 +115,8 @@ export class LedgerWriter {
   readonly stats: LedgerWriterStats = { batches: 0, commands: 0, lastBatchSize: 0 };
   /** Test hook: called with each batch before it is written; throwing fails the batch. */
   beforeCommit: ((commands: LedgerCommand[]) => void | Promise<void>) | null = null;
+  /** Observer of each committed batch: its command count and its write-and-commit time in seconds. */
+  onBatch: ((commands: number, seconds: number) => void) | null = null;
 
   constructor(
     private readonly pool: Pool,
@@ -206,6 +209,7 @@ export class LedgerWriter {
 
   private async writeBatch(batch: Pending[]): Promise<void> {
     if (this.beforeCommit) await this.beforeCommit(batch.map((p) => p.command));
+    const startedMs = performance.now();
     const refs: AccountRef[] = [];
     for (const p of batch) for (const leg of p.command.legs) refs.push(leg.debit, leg.credit);
     const ids = await this.accounts.resolve(refs);
@@ -267,6 +271,7 @@ export class LedgerWriter {
     this.stats.batches++;
     this.stats.commands += batch.length;
     this.stats.lastBatchSize = batch.length;
+    this.onBatch?.(batch.length, (performance.now() - startedMs) / 1000);
     try {
       await this.settle(batch, inserted, tapDuplicates);
     } catch (error) {

@@ -112,7 +112,7 @@ export class TransitStore {
 
   async cardTypes(cardNos: readonly string[]): Promise<Map<string, string>> {
     if (cardNos.length === 0) return new Map();
-    const r = await this.pool.query<{ card_no: string; card_type: string }>(`SELECT card_no, card_type FROM cards WHERE card_no = ANY($1::text[])`, [cardNos]);
+    const r = await this.pool.query<{ card_no: string; card_type: string }>(`SELECT card_no, coalesce(registry_type, card_type) AS card_type FROM cards WHERE card_no = ANY($1::text[])`, [cardNos]);
     return new Map(r.rows.map((row) => [row.card_no, row.card_type]));
   }
 

@@ -1,6 +1,6 @@
-// The `taps` table (migrations/0003_taps.sql): the ledger writer's part (tap rows inserted in the
-// same transaction as their fare transfer) and the reads of the transit use cases. A tapId is
-// unique only within its validator (DESIGN §11): rows are keyed by (terminal_id, tap_id).
+// The `taps` table (migrations/0003_iso_taps.sql, 0018): the ledger writer's part (tap rows inserted
+// in the same transaction as their fare transfer) and the reads of the transit use cases. A tapId
+// is unique only within its validator (DESIGN §11): rows are keyed by (terminal_id, tap_id).
 import type { Pool, PoolClient } from './db.js';
 import type { TapRow } from '../../app/ports.js';
 

@@ -1,5 +1,6 @@
 // The Redis side of the hot path: runs the gate scripts on a card's cached state, installs state
 // from PostgreSQL on a miss, and records, finalizes or undoes commands.
+import { performance } from 'node:perf_hooks';
 import { commandScope, type ScopedCommand } from '../../domain/command-scope.js';
 import { loadLua, type CardRedis, type ScriptReply } from './client.js';
 import type { RedisKeys } from './keys.js';
@@ -34,6 +35,9 @@ const scopedId = (call: OpRef): string => {
 };
 
 export class CardGate {
+  /** Observer of each gate script's time in seconds (the Redis gate latency metric). */
+  onGate: ((seconds: number) => void) | null = null;
+
   constructor(
     readonly redis: CardRedis,
     readonly keys: RedisKeys,
@@ -49,6 +53,16 @@ export class CardGate {
   }
 
   async run(call: GateCall): Promise<GateResult> {
+    if (!this.onGate) return this.runScript(call);
+    const startedMs = performance.now();
+    try {
+      return await this.runScript(call);
+    } finally {
+      this.onGate((performance.now() - startedMs) / 1000);
+    }
+  }
+
+  private async runScript(call: GateCall): Promise<GateResult> {
     const keys = [this.keys.cardState(call.cardNo), this.opKey(call), this.keys.pending()];
     const member = this.pendingMember(call);
     const g = call.gate;
@@ -174,6 +188,7 @@ function snapshotFields(s: CardSnapshot): string[] {
     'pd', s.paymentDay,
     'ps', s.paymentSpentFen.toString(),
     'pf', String(s.pinFailures),
+    'tu', s.typeUntil ?? '',
   ];
 }
 

@@ -1,7 +1,9 @@
 // Imports a GTFS-Fares v2 feed into the same FarePolicy the engine rates with: bus routes get their
 // network's flat leg fare, metro gets a zone (od) table from leg rules between areas, and one
 // transfer discount comes from fare_transfer_rules. What GTFS cannot say (caps, concessions,
-// anti-passback, same-station exit) is kept from the base policy.
+// anti-passback, same-station exit) is kept from the base policy. What a real feed has beyond the
+// model is either mapped with a warning (cash-only products, agencies that are not registered
+// operators) or refused naming file, row and field (timeframes, a stop in several areas).
 import { parseCsv } from './csv.js';
 import { PolicyError, type BusRoute, type FarePolicy, type OdFares, type TransferRule } from './model.js';
 
@@ -9,6 +11,26 @@ import { PolicyError, type BusRoute, type FarePolicy, type OdFares, type Transfe
 export type GtfsFiles = Record<string, string>;
 
 type Row = Record<string, string>;
+
+/** How a feed's agencies become the back office's operators, and what is registered. */
+export interface GtfsImportOptions {
+  /** Registered operator ids; an agency that is not one is mapped (warning) or refused. Absent: agencies are taken as they are. */
+  operators?: readonly string[];
+  /** agency_id → operator id, chosen by whoever imports (scripts/import-gtfs.ts --agency A=OP). */
+  agencyOperators?: Readonly<Record<string, string>>;
+}
+
+export interface GtfsImport {
+  policy: FarePolicy;
+  /** What was mapped or left out, one sentence each naming file, row and field. */
+  warnings: string[];
+  /** The agency → operator mapping used (stored with the feed so that a re-import maps the same). */
+  agencyOperators: Record<string, string>;
+}
+
+/** fare_media_type values (GTFS): 0 none (cash, paid to the driver), 1 paper ticket, 2 transit card, 3 cEMV, 4 mobile app. */
+const cardMediaType = '2';
+const cashMediaType = '0';
 
 interface LegRule {
   networkId: string;
@@ -49,7 +71,7 @@ export function amountToFen(text: string, where: string): bigint {
  * medium; the card's row (fare_media_type 2) wins over a row with no medium, rows for other media
  * (paper, cEMV, app) and rider-category rows (concessions come from the base policy) are not ours.
  */
-function cardPrices(files: GtfsFiles): Map<string, bigint> {
+function cardPrices(files: GtfsFiles, otherMedia: Map<string, string>): Map<string, bigint> {
   const mediaType = new Map(rowsOf(files, 'fare_media.txt', false).map((r, i) => [need(r, 'fare_media.txt', i, 'fare_media_id'), need(r, 'fare_media.txt', i, 'fare_media_type')]));
   const best = new Map<string, { rank: number; fen: bigint }>();
   rowsOf(files, 'fare_products.txt', true).forEach((r, i) => {
@@ -64,7 +86,10 @@ function cardPrices(files: GtfsFiles): Map<string, bigint> {
     if (mediaId !== '' && mediaType.size > 0) {
       const type = mediaType.get(mediaId);
       if (type === undefined) throw new PolicyError(at(f, i, 'fare_media_id'), `unknown fare medium ${mediaId}`);
-      if (type !== '2') return;
+      if (type !== cardMediaType) {
+        if (!otherMedia.has(id)) otherMedia.set(id, `fare_products.txt row ${i + 1} (fare_media_id ${mediaId}, fare_media_type ${type}${type === cashMediaType ? ': cash' : ''})`);
+        return;
+      }
       rank = 2;
     }
     const seen = best.get(id);
@@ -74,12 +99,17 @@ function cardPrices(files: GtfsFiles): Map<string, bigint> {
   return new Map([...best].map(([id, b]) => [id, b.fen]));
 }
 
-function legRules(files: GtfsFiles, prices: Map<string, bigint>, areaIds: Set<string>): LegRule[] {
+function legRules(files: GtfsFiles, prices: Map<string, bigint>, areaIds: Set<string>, skipped: LegRule[]): LegRule[] {
   const f = 'fare_leg_rules.txt';
   const rules: LegRule[] = [];
   rowsOf(files, f, true).forEach((r, i) => {
-    if ((r.from_timeframe_group_id ?? '') !== '' || (r.to_timeframe_group_id ?? '') !== '') {
-      throw new PolicyError(at(f, i, 'from_timeframe_group_id'), 'timeframes are not supported (time-of-day pricing is a concession in this model)');
+    for (const field of ['from_timeframe_group_id', 'to_timeframe_group_id']) {
+      if ((r[field] ?? '') !== '') {
+        throw new PolicyError(
+          at(f, i, field),
+          `timeframes are not supported (time-of-day pricing is a concession in this model): timeframe group ${r[field]} of timeframes.txt; give the rule without it, or model the peak as a concession window`,
+        );
+      }
     }
     for (const field of ['from_area_id', 'to_area_id']) {
       const area = r[field] ?? '';
@@ -87,7 +117,11 @@ function legRules(files: GtfsFiles, prices: Map<string, bigint>, areaIds: Set<st
     }
     const productId = need(r, f, i, 'fare_product_id');
     const fareFen = prices.get(productId);
-    if (fareFen === undefined) return; // a product with no transit-card price: the rule is for another medium
+    if (fareFen === undefined) {
+      // A product with no transit-card price (cash, paper): the rule is for another medium.
+      skipped.push({ networkId: r.network_id ?? '', fromAreaId: r.from_area_id ?? '', toAreaId: r.to_area_id ?? '', priority: null, fareFen: 0n, where: `${f} row ${i + 1} fare_product_id ${productId}` });
+      return;
+    }
     if (fareFen < 0n) throw new PolicyError(at(f, i, 'fare_product_id'), 'a leg fare cannot be negative');
     const p = r.rule_priority ?? '';
     rules.push({ networkId: r.network_id ?? '', fromAreaId: r.from_area_id ?? '', toAreaId: r.to_area_id ?? '', priority: p === '' ? null : Number(p), fareFen, where: `${f} row ${i + 1}` });
@@ -159,7 +193,40 @@ function transferRule(files: GtfsFiles, prices: Map<string, bigint>): TransferRu
  * from the feed (a mode the feed has no routes for keeps the base's), the rest from `base`. Metro
  * stations are the stops of stop_areas.txt, each in one area. Throws PolicyError naming file, row, field.
  */
-export function importGtfsFares(files: GtfsFiles, base: FarePolicy): FarePolicy {
+export function importGtfsFares(files: GtfsFiles, base: FarePolicy, options: GtfsImportOptions = {}): FarePolicy {
+  return importGtfsFeed(files, base, options).policy;
+}
+
+/** The mapping of one agency (routes.txt row `i`) to a registered operator of the mode, or a refusal naming it. */
+function operatorFor(agencyId: string, mode: Mode, i: number, defaults: readonly string[], options: GtfsImportOptions, warnings: string[], used: Record<string, string>): string {
+  const chosen = options.agencyOperators?.[agencyId];
+  const registered = options.operators;
+  if (chosen !== undefined) {
+    if (registered && !registered.includes(chosen)) throw new PolicyError(at('routes.txt', i, 'agency_id'), `agency ${agencyId} is mapped to ${chosen}, which is not a registered operator`);
+    used[agencyId] = chosen;
+    return chosen;
+  }
+  if (!registered || registered.includes(agencyId)) {
+    used[agencyId] = agencyId;
+    return agencyId;
+  }
+  if (defaults.length !== 1) {
+    throw new PolicyError(
+      at('routes.txt', i, 'agency_id'),
+      `agency ${agencyId} is not a registered operator and there is no single ${mode} operator to map it to (${defaults.join(', ') || 'none'}): map it with --agency ${agencyId}=<operatorId>`,
+    );
+  }
+  const [operatorId] = defaults as [string];
+  if (used[agencyId] === undefined) warnings.push(`routes.txt row ${i + 1} agency_id: agency ${agencyId} is not a registered operator; its ${mode} routes are mapped to ${operatorId} (choose with --agency ${agencyId}=<operatorId>)`);
+  used[agencyId] = operatorId;
+  return operatorId;
+}
+
+/** The import with what it mapped or left out (warnings) and the agency mapping it used. */
+export function importGtfsFeed(files: GtfsFiles, base: FarePolicy, options: GtfsImportOptions = {}): GtfsImport {
+  const warnings: string[] = [];
+  const agencyOperators: Record<string, string> = {};
+  const busDefaults = [...new Set(base.bus.routes.map((r) => r.operatorId))];
   const areaIds = new Set(rowsOf(files, 'areas.txt', false).map((r, i) => need(r, 'areas.txt', i, 'area_id')));
   const areaOfStation: Record<string, string> = {};
   rowsOf(files, 'stop_areas.txt', false).forEach((r, i) => {
@@ -167,11 +234,25 @@ export function importGtfsFares(files: GtfsFiles, base: FarePolicy): FarePolicy 
     const area = need(r, 'stop_areas.txt', i, 'area_id');
     if (!areaIds.has(area)) throw new PolicyError(at('stop_areas.txt', i, 'area_id'), `unknown area ${area}`);
     const before = areaOfStation[stop];
-    if (before !== undefined && before !== area) throw new PolicyError(at('stop_areas.txt', i, 'stop_id'), `stop ${stop} is in areas ${before} and ${area}; one area per station is supported`);
+    if (before !== undefined && before !== area) {
+      throw new PolicyError(
+        at('stop_areas.txt', i, 'stop_id'),
+        `stop ${stop} is in areas ${before} and ${area}; one area per station is supported (a tap does not say which zone the rider meant): put the stop in one area, or make an area for the overlap with its own leg rules`,
+      );
+    }
     areaOfStation[stop] = area;
   });
-  const prices = cardPrices(files);
-  const rules = legRules(files, prices, areaIds);
+  const otherMedia = new Map<string, string>();
+  const prices = cardPrices(files, otherMedia);
+  const skipped: LegRule[] = [];
+  const rules = legRules(files, prices, areaIds, skipped);
+  for (const s of skipped) {
+    const product = s.where.split(' fare_product_id ')[1] ?? '';
+    warnings.push(`${s.where}: product ${product} has no citizen-card price (${otherMedia.get(product) ?? 'no fare_products.txt row for the card'}); the rule is left out`);
+  }
+  if ((files['timeframes.txt'] ?? '') !== '' && !warnings.some((w) => w.includes('timeframe'))) {
+    warnings.push('timeframes.txt: no leg rule refers to a timeframe; the file is not used');
+  }
   const routeNetwork = new Map(rowsOf(files, 'route_networks.txt', false).map((r, i) => [need(r, 'route_networks.txt', i, 'route_id'), need(r, 'route_networks.txt', i, 'network_id')]));
 
   const busRoutes: BusRoute[] = [];
@@ -181,13 +262,23 @@ export function importGtfsFares(files: GtfsFiles, base: FarePolicy): FarePolicy 
     const networkId = (r.network_id ?? '') || (routeNetwork.get(routeId) ?? '');
     if (modeOf(need(r, 'routes.txt', i, 'route_type'), at('routes.txt', i, 'route_type')) === 'metro') {
       metro.networks.add(networkId);
-      if (r.agency_id) metro.agencies.add(r.agency_id);
+      if (r.agency_id) metro.agencies.add(operatorFor(r.agency_id, 'metro', i, [base.metro.operatorId], options, warnings, agencyOperators));
       return;
     }
     const rule = matchLeg(rules, networkId, '', '');
-    if (!rule) throw new PolicyError(at('routes.txt', i, 'route_id'), `no fare leg rule for bus route ${routeId} (network ${networkId || '(none)'})`);
+    if (!rule) {
+      const other = matchLeg(skipped, networkId, '', '');
+      if (other) {
+        throw new PolicyError(
+          at('routes.txt', i, 'route_id'),
+          `bus route ${routeId} has fares only for other media than the citizen card (${other.where}: ${otherMedia.get(other.where.split(' fare_product_id ')[1] ?? '') ?? 'no card price'}); the card cannot pay it: add a fare_products.txt row for the card medium (fare_media_type 2)`,
+        );
+      }
+      throw new PolicyError(at('routes.txt', i, 'route_id'), `no fare leg rule for bus route ${routeId} (network ${networkId || '(none)'})`);
+    }
     const name = r.route_long_name || r.route_short_name || routeId;
-    busRoutes.push({ routeId, name, operatorId: need(r, 'routes.txt', i, 'agency_id'), fareFen: rule.fareFen });
+    const operatorId = operatorFor(need(r, 'routes.txt', i, 'agency_id'), 'bus', i, busDefaults, options, warnings, agencyOperators);
+    busRoutes.push({ routeId, name, operatorId, fareFen: rule.fareFen });
   });
 
   let metroPolicy = base.metro;
@@ -211,7 +302,7 @@ export function importGtfsFares(files: GtfsFiles, base: FarePolicy): FarePolicy 
   const info = rowsOf(files, 'feed_info.txt', false)[0];
   const start = info?.feed_start_date ?? '';
   if (start !== '' && !/^\d{8}$/.test(start)) throw new PolicyError('feed_info.txt row 1 feed_start_date', 'must be YYYYMMDD');
-  return {
+  const policy: FarePolicy = {
     ...base,
     version: info?.feed_version || `${base.version}+gtfs`,
     effectiveFrom: start === '' ? base.effectiveFrom : `${start.slice(0, 4)}-${start.slice(4, 6)}-${start.slice(6)}`,
@@ -219,4 +310,5 @@ export function importGtfsFares(files: GtfsFiles, base: FarePolicy): FarePolicy 
     metro: metroPolicy,
     transfer: files['fare_transfer_rules.txt'] === undefined ? base.transfer : transferRule(files, prices),
   };
+  return { policy, warnings, agencyOperators };
 }

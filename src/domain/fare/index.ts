@@ -10,5 +10,5 @@ export { closeOpenJourney, cutoverExitMsMax, cutoverJourneyMsMax, rateDay, rateT
 export type { Charged, DayRating, Declined, FareCard, FareDeclineCode, MetroJourney, Tap, TapKind, TapResult } from './engine.js';
 export { offlineDebtLookbackDays, offlineRideMaxFen, offlineRides, offlineRidesMax } from './offline-budget.js';
 export { CsvError, parseCsv } from './csv.js';
-export { amountToFen, importGtfsFares } from './gtfs.js';
+export { amountToFen, importGtfsFares, importGtfsFeed, type GtfsImport, type GtfsImportOptions } from './gtfs.js';
 export type { GtfsFiles } from './gtfs.js';

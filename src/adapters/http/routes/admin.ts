@@ -1,6 +1,6 @@
 // Admin calls of DESIGN §5: registry, card status and replacement, medical allocations, trial balance.
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AdminError, type AdminService } from '../../../app/admin.js';
+import { AdminError, adminErrorTitles, type AdminService } from '../../../app/admin.js';
 import { allow } from '../auth.js';
 import { sendProblem } from '../problem.js';
 import { AmountFen, CardNo, ClientId, Code, fen } from '../schemas.js';
@@ -23,7 +23,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService }> = a
     async (request, reply) => {
       const b = request.body;
       const result = await admin.createOperator({ ...b, commissionRate: b.commissionRate ?? '0' });
-      if (result === 'different') return sendProblem(reply, 409, '94', `operator ${b.operatorId} exists with other content`);
+      if (result === 'different') return sendProblem(reply, 409, '94', `operator ${b.operatorId} exists with other content`, adminErrorTitles[409]);
       return reply.code(201).send({ operatorId: b.operatorId });
     },
   );
@@ -48,7 +48,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService }> = a
     async (request, reply) => {
       const b = request.body;
       const result = await admin.createMerchant({ ...b, commissionRate: b.commissionRate ?? '0' });
-      if (result === 'different') return sendProblem(reply, 409, '94', `merchant ${b.merchantId} exists with other content`);
+      if (result === 'different') return sendProblem(reply, 409, '94', `merchant ${b.merchantId} exists with other content`, adminErrorTitles[409]);
       return reply.code(201).send({ merchantId: b.merchantId });
     },
   );
@@ -86,7 +86,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService }> = a
         const created = await admin.createTerminal({ ...b, kind: b.kind as 'bus' | 'gate' | 'taxi' | 'pos' | 'kiosk' });
         return reply.code(201).send(created);
       } catch (error) {
-        if (error instanceof AdminError) return sendProblem(reply, error.status, error.code, error.message);
+        if (error instanceof AdminError) return sendProblem(reply, error.status, error.code, error.message, error.title);
         throw error;
       }
     },
@@ -134,7 +134,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService }> = a
         const card = await admin.createCard({ citizenId: BigInt(b.citizenId), cardType: b.cardType as 'adult', pin: b.pin });
         return reply.code(201).send(card);
       } catch (error) {
-        if (error instanceof AdminError) return sendProblem(reply, error.status, error.code, error.message);
+        if (error instanceof AdminError) return sendProblem(reply, error.status, error.code, error.message, error.title);
         throw error;
       }
     },
@@ -154,7 +154,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService }> = a
         await admin.setCardStatus(request.params.cardNo, request.body.status);
         return { cardNo: request.params.cardNo, status: request.body.status };
       } catch (error) {
-        if (error instanceof AdminError) return sendProblem(reply, error.status, error.code, error.message);
+        if (error instanceof AdminError) return sendProblem(reply, error.status, error.code, error.message, error.title);
         throw error;
       }
     },
@@ -168,7 +168,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService }> = a
         const result = await admin.replaceCard(request.params.cardNo);
         return reply.code(result.created ? 201 : 200).send({ cardNo: result.cardNo });
       } catch (error) {
-        if (error instanceof AdminError) return sendProblem(reply, error.status, error.code, error.message);
+        if (error instanceof AdminError) return sendProblem(reply, error.status, error.code, error.message, error.title);
         throw error;
       }
     },
@@ -177,6 +177,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admin: AdminService }> = a
   app.post(
     '/v1/admin/medical-accounts/:cardNo/credit',
     {
+      config: { operation: 'medical-credit' },
       schema: {
         tags: ['admin'],
         params: Type.Object({ cardNo: CardNo }),

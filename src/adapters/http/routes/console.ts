@@ -32,7 +32,9 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleRouteDeps> = async 
     {
       schema: {
         tags: ['console'],
-        description: 'Authorizations per second (one-second samples of the last five minutes, this process) and answers by response code since start.',
+        summary: 'Authorization counts',
+        description:
+          'Authorizations per second (one-second samples of the last five minutes, this process) and answers sent since start: by response code, and by channel (http, iso, batch), operation and code. Read from the counter that /metrics exposes as cc_authorizations_total.',
         response: {
           200: Type.Object({
             sampleMs: Type.Integer(),
@@ -41,6 +43,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleRouteDeps> = async 
             approved: Type.Integer(),
             declined: Type.Integer(),
             totals: Type.Array(Type.Object({ code: Type.String(), meaning: Type.String(), count: Type.Integer() })),
+            channels: Type.Array(Type.Object({ channel: Type.String(), operation: Type.String(), code: Type.String(), meaning: Type.String(), count: Type.Integer() })),
             samples: Type.Array(Type.Object({ at: Type.String(), total: Type.Integer(), byCode: Type.Record(Type.String(), Type.Integer()) })),
           }),
         },

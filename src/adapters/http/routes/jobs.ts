@@ -2,6 +2,7 @@
 // state and result, list the calendar; and the BullMQ dashboard (bull-board) at /admin/queues.
 // Everything here is for the admin token; the dashboard also takes it once as `?token=` from a
 // browser and then keeps a signed, expiring cookie scoped to /admin/queues.
+import { offlineBullBoardViews } from './jobs-dashboard-offline.js';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
@@ -126,5 +127,6 @@ export const jobsDashboard: FastifyPluginAsync<{ jobs: NightlyJobs; adminToken: 
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(dashboardPath);
   createBullBoard({ queues: [new BullMQAdapter(jobs.queue)], serverAdapter, options: { uiConfig: { boardTitle: 'Citizen card jobs' } } });
+  serverAdapter.setViewsPath(offlineBullBoardViews()); // no external fonts: works offline
   await app.register(serverAdapter.registerPlugin(), { prefix: dashboardPath });
 };

@@ -80,6 +80,7 @@ export const medicalRoutes: FastifyPluginAsyncTypebox<{ medical: MedicalService 
   app.post(
     '/v1/medical/settle',
     {
+      config: { operation: 'medical-settle' },
       preValidation: allow('terminal'),
       schema: { tags: ['medical'], body: ClaimBody, response: { 200: SettleReply } },
     },
@@ -99,6 +100,7 @@ export const medicalRoutes: FastifyPluginAsyncTypebox<{ medical: MedicalService 
   app.post(
     '/v1/medical/:claimId/cancel',
     {
+      config: { operation: 'medical-cancel' },
       preValidation: allow('terminal'),
       schema: {
         tags: ['medical'],

@@ -12,6 +12,7 @@ export const moneyRoutes: FastifyPluginAsyncTypebox<{ money: MoneyService }> = a
   app.post(
     '/v1/topups',
     {
+      config: { operation: 'topup' },
       preValidation: allow('terminal', 'admin'),
       schema: {
         tags: ['money'],
@@ -38,6 +39,7 @@ export const moneyRoutes: FastifyPluginAsyncTypebox<{ money: MoneyService }> = a
   app.post(
     '/v1/payments',
     {
+      config: { operation: 'payment' },
       preValidation: allow('terminal'),
       schema: {
         tags: ['money'],
@@ -65,6 +67,7 @@ export const moneyRoutes: FastifyPluginAsyncTypebox<{ money: MoneyService }> = a
   app.post(
     '/v1/payments/:paymentId/reverse',
     {
+      config: { operation: 'reversal' },
       preValidation: allow('terminal'),
       schema: {
         tags: ['money'],
@@ -82,6 +85,7 @@ export const moneyRoutes: FastifyPluginAsyncTypebox<{ money: MoneyService }> = a
   app.post(
     '/v1/refunds',
     {
+      config: { operation: 'refund' },
       preValidation: allow('terminal'),
       schema: {
         tags: ['money'],

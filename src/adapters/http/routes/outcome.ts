@@ -5,6 +5,7 @@ import type { FastifyReply } from 'fastify';
 import type { MoneyOutcome } from '../../../app/authorizer.js';
 import { Code } from '../../../domain/codes.js';
 import { sendProblem } from '../problem.js';
+import { recordDecision } from '../decisions.js';
 
 export const overloadRetryAfterSeconds = 1;
 
@@ -14,6 +15,7 @@ export function outcomeReply(
   shape: (stored: Record<string, unknown>) => Record<string, unknown>,
   declineExtra: Record<string, unknown> = {},
 ): FastifyReply {
+  recordDecision(reply, outcome.kind === 'conflict' ? Code.duplicateDifferent : outcome.kind === 'approved' ? Code.approved : outcome.code);
   if (outcome.kind === 'conflict') return sendProblem(reply, 409, Code.duplicateDifferent, 'this id was used before with different content');
   if (outcome.kind === 'approved') return reply.code(200).send({ approved: true, code: Code.approved, ...shape(outcome.reply) });
   if (outcome.code === Code.issuerInoperative) {

@@ -1,5 +1,6 @@
 // Top-up orders over HTTP (DESIGN §11): the citizen creates, reads and cancels (JWT, moves nothing);
 // the kiosk terminal (its token) or the back office for bank/app payments (admin) confirms.
+import { recordDecision } from '../decisions.js';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { statusAt, type ConfirmResult, type TopupOrder, type TopupOrders } from '../../../app/topup-orders.js';
@@ -53,11 +54,15 @@ export const topupOrderRoutes: FastifyPluginAsyncTypebox<{ orders: TopupOrders; 
 
   function confirmReply(reply: FastifyReply, result: ConfirmResult): FastifyReply {
     switch (result.kind) {
+      // Every answer of a confirmation is an authorization decision (src/platform/metrics.ts); outcomeReply counts its own.
       case 'not-found':
+        recordDecision(reply, Code.originalNotFound);
         return sendProblem(reply, 404, Code.originalNotFound, 'no such top-up order');
       case 'conflict':
+        recordDecision(reply, Code.duplicateDifferent);
         return sendProblem(reply, 409, Code.duplicateDifferent, `${result.reason}; nothing was moved`);
       case 'refused':
+        recordDecision(reply, result.code);
         return reply.code(200).send({ approved: false, code: result.code, status: result.status });
       case 'outcome': {
         const o = result.order;
@@ -111,6 +116,7 @@ export const topupOrderRoutes: FastifyPluginAsyncTypebox<{ orders: TopupOrders; 
   app.post(
     '/v1/topup-orders/:orderId/confirm',
     {
+      config: { operation: 'topup-order' },
       preValidation: allow('terminal'),
       schema: {
         tags: ['money'],
@@ -129,6 +135,7 @@ export const topupOrderRoutes: FastifyPluginAsyncTypebox<{ orders: TopupOrders; 
   app.post(
     '/v1/admin/topup-orders/:orderId/confirm',
     {
+      config: { operation: 'topup-order' },
       preValidation: allow('admin'),
       schema: {
         tags: ['admin'],

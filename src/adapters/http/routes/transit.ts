@@ -7,6 +7,7 @@ import { terminalMay } from '../../../domain/permissions.js';
 import { allow, terminalOf } from '../auth.js';
 import { AmountFen, ClientId, Code, fen } from '../schemas.js';
 import { sendProblem } from '../problem.js';
+import { recordDecision } from '../decisions.js';
 
 const LooseCardNo = Type.String({ pattern: '^[0-9]{1,19}$', description: 'card number (unknown or Luhn-invalid numbers are declined with 14)' });
 
@@ -47,11 +48,18 @@ function tapReply(a: TapAnswer): Static<typeof TapReply> {
 export const transitRoutes: FastifyPluginAsyncTypebox<{ transit: TransitService }> = async (app, { transit }) => {
   app.post(
     '/v1/taps',
-    { preValidation: allow('terminal'), schema: { tags: ['transit'], body: TapBody, response: { 200: TapReply } } },
+    { config: { operation: 'tap' }, preValidation: allow('terminal'), schema: { tags: ['transit'], body: TapBody, response: { 200: TapReply } } },
     async (request, reply) => {
       const result = await transit.tap(terminalOf(request)!, request.body);
-      if (result.kind === 'invalid') return sendProblem(reply, 400, '30', result.reason);
-      if (result.answer.status === 'conflict') return sendProblem(reply, 409, '94', 'this tapId was used before with different content');
+      if (result.kind === 'invalid') {
+        recordDecision(reply, '30');
+        return sendProblem(reply, 400, '30', result.reason);
+      }
+      if (result.answer.status === 'conflict') {
+        recordDecision(reply, '94');
+        return sendProblem(reply, 409, '94', 'this tapId was used before with different content');
+      }
+      recordDecision(reply, result.answer.code);
       return reply.code(200).send(tapReply(result.answer));
     },
   );
@@ -59,6 +67,7 @@ export const transitRoutes: FastifyPluginAsyncTypebox<{ transit: TransitService 
   app.post(
     '/v1/taps/batch',
     {
+      config: { operation: 'tap' },
       preValidation: allow('terminal'),
       schema: {
         tags: ['transit'],
@@ -90,6 +99,9 @@ export const transitRoutes: FastifyPluginAsyncTypebox<{ transit: TransitService 
       if (taps.length > tapsPerUploadMax) return sendProblem(reply, 400, '30', `an upload holds at most ${tapsPerUploadMax} taps (tapsPerUploadMax); this one has ${taps.length}`);
       const hotlistVersion = request.body.hotlistVersion;
       const results = await transit.upload(terminalOf(request)!, taps, hotlistVersion === undefined ? {} : { hotlistVersion: BigInt(hotlistVersion) });
+      // Each tap's answer is a decision of the batch channel; the upload's time is one latency.
+      for (const r of results) recordDecision(reply, r.code, 'batch', false);
+      reply.server.businessMetrics.authorizationSeconds.observe({ channel: 'batch' }, reply.elapsedTime / 1000);
       return reply.code(200).send({ results: results.map((r) => ({ tapId: r.tapId, status: r.status, code: r.code, fare: fen(r.fareFen), ...(r.reason ? { reason: r.reason } : {}) })) });
     },
   );

@@ -28,6 +28,18 @@ export async function api(path, options = {}) {
   return { ok: res.ok, status: res.status, data, retryAfter: res.headers.get('retry-after') };
 }
 
+/**
+ * What went wrong with a call, for a person: a server that cannot be reached is said so (fetch
+ * gives no HTTP status then), otherwise the status and the problem's title and detail.
+ * @param {string} path
+ * @param {{status: number, data: any}} res
+ */
+export function failureText(path, res) {
+  if (res.status === 0) return `The server at ${location.origin} cannot be reached (stopped, restarting or no network); retrying.`;
+  const problem = res.data && typeof res.data === 'object' ? [res.data.title, res.data.detail].filter(Boolean).join(': ') : '';
+  return `${path} answered ${res.status}${problem ? ` (${problem})` : ''}.`;
+}
+
 /** A random client id (idempotency key); crypto.randomUUID needs a secure context, this does not. */
 export function newClientId(prefix) {
   const bytes = new Uint8Array(12);

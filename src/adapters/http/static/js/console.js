@@ -1,7 +1,7 @@
 // Operations console: live authorization rate and answer codes, ridership and the OD matrix,
 // drift, trial balance and the latest nightly jobs, from the admin API. The admin token is typed
 // here and kept in sessionStorage (this tab only), sent as a Bearer token.
-import { api } from './api.js';
+import { api, failureText } from './api.js';
 import { el, yuan } from './format.js';
 import { barChart, heatMap, lineChart } from './charts.js';
 
@@ -20,15 +20,22 @@ function message(text, kind = '') {
   node.className = `message ${kind}`;
 }
 
+let unreachable = false;
+
 async function get(path) {
   const res = await api(path, { token });
+  if (res.status === 0) unreachable = true;
   if (res.status === 401 || res.status === 403) {
     disconnect('The admin token was refused. Enter it again.');
     return null;
   }
   if (!res.ok) {
-    message(`${path}: HTTP ${res.status} ${res.data?.detail ?? ''}`, 'error');
+    message(failureText(path, res), 'error');
     return null;
+  }
+  if (unreachable) {
+    unreachable = false;
+    message('Connected again.', 'ok');
   }
   return res.data;
 }
@@ -45,6 +52,29 @@ async function loadStats() {
   $('rate-chart').replaceChildren(lineChart(s.samples, { title: 'authorizations per second' }));
   const bars = s.totals.map((c) => ({ label: `${c.code} ${c.meaning}`, value: c.count, decline: c.code !== '00' }));
   $('codes-chart').replaceChildren(barChart(bars, { title: 'answers by response code' }));
+  renderChannels(s.channels ?? []);
+}
+
+/** Every answer sent, per channel (http, iso, batch) and operation, approvals and declines alike. */
+function renderChannels(rows) {
+  if (rows.length === 0) {
+    $('channels').replaceChildren(el('p', { class: 'note', text: 'No authorization answered since start.' }));
+    return;
+  }
+  const head = el('tr', {}, el('th', { text: 'channel' }), el('th', { text: 'operation' }), el('th', { text: 'code' }), el('th', { text: 'meaning' }), el('th', { class: 'num', text: 'answers' }));
+  const table = el('table', { class: 'data' }, head);
+  for (const r of rows) {
+    table.append(el('tr', { 'data-key': `${r.channel}|${r.operation}|${r.code}` }, el('td', { text: r.channel }), el('td', { text: r.operation }), el('td', { text: r.code }), el('td', { text: r.meaning }), el('td', { class: 'num', text: String(r.count) })));
+  }
+  const perChannel = new Map();
+  for (const r of rows) {
+    const t = perChannel.get(r.channel) ?? { all: 0, declined: 0 };
+    t.all += r.count;
+    if (r.code !== '00') t.declined += r.count;
+    perChannel.set(r.channel, t);
+  }
+  const summary = [...perChannel].map(([channel, t]) => `${channel}: ${t.all} answers, ${t.declined} declined`).join(' · ');
+  $('channels').replaceChildren(table, el('p', { class: 'note', text: summary }));
 }
 
 async function loadRidership() {
@@ -134,10 +164,12 @@ async function loadSlow() {
 async function connect() {
   const res = await api('/v1/admin/stats', { token });
   if (!res.ok) {
-    disconnect(res.status === 401 || res.status === 403 ? 'The admin token was refused.' : `The server answered HTTP ${res.status}.`);
+    disconnect(res.status === 401 || res.status === 403 ? 'The admin token was refused.' : failureText('/v1/admin/stats', res));
     return;
   }
   sessionStorage.setItem(tokenKey, token);
+  // The dashboard takes the admin token once and answers with its own cookie (docs/operations.md).
+  $('jobs-link').href = `/admin/queues?token=${encodeURIComponent(token)}`;
   $('panels').hidden = false;
   $('disconnect').hidden = false;
   $('token').value = '';
@@ -154,6 +186,7 @@ function disconnect(text) {
   timers = [];
   token = null;
   sessionStorage.removeItem(tokenKey);
+  $('jobs-link').href = '/admin/queues';
   $('panels').hidden = true;
   $('disconnect').hidden = true;
   $('token').hidden = false;

@@ -28,7 +28,9 @@ const state = {
 
 function applyLang(lang) {
   setLang(lang);
+  // The button's accessible name is its text (the other language), marked as that language.
   $('lang').textContent = t('langButton');
+  $('lang').lang = lang === 'zh' ? 'en' : 'zh';
   if (state.me) renderAccount();
   renderHistory();
   if (state.lastMessage) showMessage(state.lastMessage.id, state.lastMessage.key, state.lastMessage.args, state.lastMessage.kind);
@@ -54,6 +56,8 @@ function renderLogin() {
   $('pin-value').textContent = '•'.repeat(state.pin.length);
   $('field-card').classList.toggle('active', state.field === 'card');
   $('field-pin').classList.toggle('active', state.field === 'pin');
+  $('field-card').setAttribute('aria-pressed', String(state.field === 'card'));
+  $('field-pin').setAttribute('aria-pressed', String(state.field === 'pin'));
   $('login-btn').disabled = !(state.card.length === cardLength && state.pin.length === pinLength);
 }
 
@@ -317,10 +321,13 @@ function init() {
     if (key) press(key);
   });
   for (const id of ['field-card', 'field-pin']) {
-    $(id).addEventListener('click', () => {
+    const choose = () => {
       state.field = $(id).dataset.field;
       renderLogin();
-    });
+    };
+    $(id).addEventListener('click', choose);
+    // Tab moves the focus as usual; the field that has it is the one typed into.
+    $(id).addEventListener('focus', choose);
   }
   $('login-btn').addEventListener('click', () => void login());
   $('lang').addEventListener('click', () => applyLang(currentLang() === 'zh' ? 'en' : 'zh'));
@@ -347,11 +354,13 @@ function init() {
     if (state.token || e.ctrlKey || e.metaKey || e.altKey) return;
     if (/^\d$/.test(e.key)) press(e.key);
     else if (e.key === 'Backspace') press('back');
-    else if (e.key === 'Enter') void login();
-    else if (e.key === 'Tab') {
+    else if (e.key === 'Enter') {
+      // Enter on a keypad key, the language or the login button is that button's own click; on a
+      // field (or nowhere) it submits the form.
+      const onButton = e.target instanceof HTMLButtonElement && !e.target.classList.contains('field');
+      if (onButton) return;
       e.preventDefault();
-      state.field = state.field === 'card' ? 'pin' : 'card';
-      renderLogin();
+      void login();
     }
   });
   for (const type of ['pointerdown', 'keydown']) document.addEventListener(type, touch, { passive: true });
