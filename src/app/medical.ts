@@ -312,9 +312,8 @@ export class MedicalService {
   private async liveCard(cardNo: string, businessDate: string): Promise<LiveCard | null> {
     let state = await this.deps.gate.cachedState(cardNo);
     if (!state.st) {
-      const snapshot = await this.deps.cards.snapshot(cardNo, businessDate);
-      if (!snapshot) return null;
-      await this.deps.gate.install(snapshot);
+      const loaded = await this.deps.gate.loadFrom(cardNo, () => this.deps.cards.snapshot(cardNo, businessDate));
+      if (loaded === 'unknown') return null;
       state = await this.deps.gate.cachedState(cardNo);
       if (!state.st) return null;
     }

@@ -111,9 +111,8 @@ export class CardTransit {
         continue; // the earlier attempt was undone: rate anew
       }
       if (!snap.card) {
-        const snapshot = await this.deps.cards.snapshot(t.cardNo, businessDateOf(this.deps.clock.now()));
-        if (!snapshot) return this.decline(t, Code.invalidCard, 'unknown card');
-        await this.deps.gate.install(snapshot);
+        const loaded = await this.deps.gate.loadFrom(t.cardNo, () => this.deps.cards.snapshot(t.cardNo, businessDateOf(this.deps.clock.now())));
+        if (loaded === 'unknown') return this.decline(t, Code.invalidCard, 'unknown card');
         continue;
       }
       const statusCode = snap.card.status === 'lost' ? Code.lostCard : snap.card.status !== 'active' ? Code.blockedCard : snap.card.expiresOn !== null && snap.card.expiresOn < ownDate ? Code.expiredCard : null;
