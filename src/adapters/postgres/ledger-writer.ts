@@ -7,7 +7,7 @@ import type { Pool } from './db.js';
 import { type AccountDirectory, type AccountRef, accountKey } from './accounts.js';
 import { assert } from '../../platform/assert.js';
 import type { TapRow } from '../../app/ports.js';
-import { insertTapRows, knownTaps } from './transit-taps.js';
+import { insertTapRows, knownTapKey, knownTaps } from './transit-taps.js';
 
 export interface LedgerLeg {
   debit: AccountRef;
@@ -326,7 +326,7 @@ export class LedgerWriter {
     try {
       const known = await knownTaps(this.pool, duplicates.map((p) => p.command));
       for (const p of duplicates) {
-        const k = known.get(p.command.tap!.tapId);
+        const k = known.get(knownTapKey(p.command.tap!));
         if (k) p.resolve({ status: 'duplicate', ...k });
         else p.reject(new Error('a duplicate tap has no stored row'));
       }

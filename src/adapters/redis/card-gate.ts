@@ -56,7 +56,7 @@ export class CardGate {
   }
 
   /** The command's idempotency record key; a scoped client id (DESIGN §11) is `<scope>/<id>`. */
-  private opKey(call: OpRef): string {
+  opKey(call: OpRef): string {
     return this.keys.cardOp(call.cardNo, call.opKind, scopedId(call));
   }
 
