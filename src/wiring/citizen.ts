@@ -13,6 +13,7 @@ import { topupOrderRoutes } from '../adapters/http/routes/topup-orders.js';
 import { citizenRoutes } from '../adapters/http/routes/citizen.js';
 import { consoleRoutes } from '../adapters/http/routes/console.js';
 import { pageRoutes } from '../adapters/http/routes/pages.js';
+import { reportRoutes } from '../adapters/http/routes/reports.js';
 
 /** Guard rows with no live lock, untouched for this long, are forgotten. */
 export const loginGuardRetainMs = 24 * 3600_000;
@@ -56,6 +57,7 @@ export const citizenArea: Area = {
     await system.http.register(citizenRoutes, { citizen });
     await system.http.register(topupOrderRoutes, { orders, clock: system.clock });
     await system.http.register(consoleRoutes, { sampler, pool: system.pool, redis: system.redis, keys: system.keys, clock: system.clock });
+    await system.http.register(reportRoutes, { reportsDir: system.config.reportsDir });
     await system.http.register(pageRoutes);
 
     let prune: NodeJS.Timeout | null = null;

@@ -1,15 +1,27 @@
 // Operations console: live authorization rate and answer codes, ridership and the OD matrix,
-// drift, trial balance and the latest nightly jobs, from the admin API. The admin token is typed
+// drift, trial balance, clearing results and the latest nightly jobs, from the admin API. The admin token is typed
 // here and kept in sessionStorage (this tab only), sent as a Bearer token.
 import { api, failureText } from './api.js';
-import { el, yuan } from './format.js';
-import { barChart, heatMap, lineChart } from './charts.js';
+import { dateTime, el, yuan } from './format.js';
+import { barsChart, hourlyChart, rateChart } from './charts.js';
 
 const tokenKey = 'citizen-card.adminToken';
 const statsEveryMs = 1000;
 const slowEveryMs = 15_000;
 const jobCellChars = 160;
 const $ = (id) => document.getElementById(id);
+/** The console's one date format (docs/citizen.md): business days are typed as YYYY-MM-DD too. */
+const dayPattern = /^\d{4}-\d{2}-\d{2}$/;
+
+/** The day typed in an input, '' for the default day, or null (and a message) when it is not a date. */
+function typedDay(id) {
+  const day = $(id).value.trim();
+  if (day && !dayPattern.test(day)) {
+    message(`Type the business day as YYYY-MM-DD (not "${day}").`, 'error');
+    return null;
+  }
+  return day;
+}
 
 let token = sessionStorage.getItem(tokenKey);
 let timers = [];
@@ -21,6 +33,18 @@ function message(text, kind = '') {
 }
 
 let unreachable = false;
+
+// Charts are created once and updated in place (uPlot), after the panels are shown.
+let charts = null;
+function chartsOf() {
+  charts ??= {
+    rate: rateChart($('rate-chart')),
+    codes: barsChart($('codes-chart'), { title: 'Answers by response code', valueLabel: 'answers since start' }),
+    riders: hourlyChart($('riders-chart'), { unit: 'riders' }),
+    od: barsChart($('od-chart'), { title: 'Metro journeys, entry → exit station', valueLabel: 'journeys' }),
+  };
+  return charts;
+}
 
 async function get(path) {
   const res = await api(path, { token });
@@ -49,9 +73,8 @@ async function loadStats() {
   $('kpi-peak').textContent = String(s.peakPerSecond);
   $('kpi-approved').textContent = String(s.approved);
   $('kpi-declined').textContent = String(s.declined);
-  $('rate-chart').replaceChildren(lineChart(s.samples, { title: 'authorizations per second' }));
-  const bars = s.totals.map((c) => ({ label: `${c.code} ${c.meaning}`, value: c.count, decline: c.code !== '00' }));
-  $('codes-chart').replaceChildren(barChart(bars, { title: 'answers by response code' }));
+  chartsOf().rate(s.samples);
+  chartsOf().codes(s.totals.map((c) => ({ label: `${c.code} ${c.meaning}`, value: c.count })), 'No answers yet.');
   renderChannels(s.channels ?? []);
 }
 
@@ -78,7 +101,8 @@ function renderChannels(rows) {
 }
 
 async function loadRidership() {
-  const day = $('day').value;
+  const day = typedDay('day');
+  if (day === null) return;
   const r = await get(`/v1/admin/console/ridership${day ? `?businessDate=${encodeURIComponent(day)}` : ''}`);
   if (!r) return;
   if (!day) $('day').value = r.businessDate;
@@ -86,19 +110,16 @@ async function loadRidership() {
   // Hours of a business day: 04:00 to 03:00 the next morning.
   const hours = Array.from({ length: 24 }, (_, i) => (i + 4) % 24);
   const byKey = new Map(r.byRouteHour.map((c) => [`${c.route}|${c.hour}`, c]));
-  $('riders-chart').replaceChildren(
-    heatMap(routes, hours, (route, hour) => byKey.get(`${route}|${hour}`), { title: 'boardings per route and hour', min: r.cellMin, colLabel: (h) => String(h).padStart(2, '0'), empty: 'No rides on this business day.' }),
-  );
+  // A suppressed cell (under the publication minimum) is a gap in its line, an absent one is zero.
+  const series = routes.map((route) => ({ name: route, values: hours.map((h) => { const c = byKey.get(`${route}|${h}`); return c ? (c.suppressed ? null : c.count) : 0; }) }));
+  chartsOf().riders(series, hours.map((h) => `${String(h).padStart(2, '0')}:00`), 'No rides on this business day.', r.cellMin);
   const totals = r.routes.map((x) => `${x.route}: ${x.total ?? `<${r.cellMin}`}`).join(' · ');
   const source = r.source === 'taps' ? 'accepted taps from the transit tap log' : 'paid rides from the ledger journal (no tap log for this day)';
-  $('riders-note').textContent = `Business day ${r.businessDate} (04:00–04:00 Shanghai): ${source}; bus per route, metro per entry station; cells under ${r.cellMin} riders are not shown. ${totals ? `Totals: ${totals}` : ''}`;
-  const od = new Map(r.od.map((c) => [`${c.from}|${c.to}`, c]));
-  const origins = [...new Set(r.od.map((c) => c.from))].sort();
-  const destinations = [...new Set(r.od.map((c) => c.to))].sort();
-  $('od-chart').replaceChildren(
-    heatMap(origins, destinations, (from, to) => od.get(`${from}|${to}`), { title: 'metro journeys origin to destination', min: r.cellMin, cellW: 46, colLabel: (s) => s, empty: 'No metro journeys on this business day.' }),
-    el('p', { class: 'note', text: 'rows: entry station · columns: exit station' }),
-  );
+  $('riders-note').textContent = `Business day ${r.businessDate} (04:00–04:00 Shanghai): ${source}; bus per route, metro per entry station; hours with under ${r.cellMin} riders are gaps in the line. ${totals ? `Totals: ${totals}` : ''}`;
+  const shown = r.od.filter((c) => !c.suppressed).sort((a, b) => b.count - a.count || a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
+  const hidden = r.od.length - shown.length;
+  chartsOf().od(shown.map((c) => ({ label: `${c.from} → ${c.to}`, value: c.count })), hidden > 0 ? `Every metro journey pair has under ${r.cellMin} riders: not shown.` : 'No metro journeys on this business day.');
+  $('od-note').textContent = `Entry → exit station pairs, most journeys first${hidden > 0 ? `; ${hidden} pair${hidden === 1 ? '' : 's'} under ${r.cellMin} journeys not shown` : ''}.`;
 }
 
 async function loadDrift() {
@@ -107,7 +128,7 @@ async function loadDrift() {
   const badge = $('drift-badge');
   badge.textContent = d.ok ? 'in agreement' : `${d.drifted.length} drifted`;
   badge.className = `badge ${d.ok ? 'ok' : 'bad'}`;
-  const rows = [el('p', { class: 'note', text: `Sampled ${d.sampled} cached cards at ${new Date(d.at).toLocaleTimeString('en-GB', { timeZone: 'Asia/Shanghai' })}: ${d.matched} match PostgreSQL, ${d.inFlight} with a command in flight.` })];
+  const rows = [el('p', { class: 'note', text: `Sampled ${d.sampled} cached cards at ${dateTime(d.at)}: ${d.matched} match PostgreSQL, ${d.inFlight} with a command in flight.` })];
   if (d.drifted.length > 0) {
     const table = el('table', { class: 'data' }, el('tr', {}, el('th', { text: 'card' }), el('th', { class: 'num', text: 'Redis purse' }), el('th', { class: 'num', text: 'PG purse' }), el('th', { class: 'num', text: 'Redis medical' }), el('th', { class: 'num', text: 'PG medical' })));
     for (const x of d.drifted) table.append(el('tr', {}, el('td', { text: x.card }), el('td', { class: 'num', text: yuan(x.redisPurse) }), el('td', { class: 'num', text: yuan(x.pgPurse) }), el('td', { class: 'num', text: yuan(x.redisMedical) }), el('td', { class: 'num', text: yuan(x.pgMedical) })));
@@ -128,6 +149,31 @@ async function loadTrialBalance() {
   $('tb').replaceChildren(table);
 }
 
+/**
+ * A run's result for a person: its top-level figures ("parties 3 · gross ¥23.00 · file
+ * clearing-….csv"), amounts (…Fen) in yuan; lists and nested detail are counted, not dumped.
+ */
+function resultSummary(text) {
+  let result;
+  try {
+    result = JSON.parse(text);
+  } catch {
+    return text.length > jobCellChars ? `${text.slice(0, jobCellChars)}…` : text;
+  }
+  if (!result || typeof result !== 'object' || Array.isArray(result)) return String(result);
+  const parts = [];
+  for (const [key, value] of Object.entries(result)) {
+    if (key === 'businessDate' || value === null) continue;
+    if (key.endsWith('Fen') && typeof value === 'number') parts.push(`${key.slice(0, -3)} ${yuan(value)}`);
+    else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string') parts.push(`${key} ${value}`);
+    else if (Array.isArray(value)) {
+      if (value.length > 0) parts.push(`${key} ${value.length}`);
+    } else if (typeof value.fileName === 'string') parts.push(`file ${value.fileName}`);
+  }
+  const summary = parts.join(' · ');
+  return summary.length > jobCellChars ? `${summary.slice(0, jobCellChars)}…` : summary;
+}
+
 async function loadJobs() {
   const j = await get('/v1/admin/console/jobs');
   if (!j) return;
@@ -146,17 +192,67 @@ async function loadJobs() {
   const cellText = (c, v) => {
     if (v === null || v === undefined) return '';
     const text = String(v);
-    if (c.endsWith('_at')) return new Date(text).toLocaleString('en-GB', { timeZone: 'Asia/Shanghai' });
+    if (c.endsWith('_at')) return dateTime(text);
+    if (c === 'result') return resultSummary(text);
     return text.length > jobCellChars ? `${text.slice(0, jobCellChars)}…` : text;
   };
   for (const run of j.runs) {
-    table.append(el('tr', {}, ...cols.map((c) => el('td', { class: c === 'result' || c === 'error' ? 'wrap' : 'nowrap', title: c === 'result' ? String(run[c] ?? '') : null, text: cellText(c, run[c]) }))));
+    table.append(el('tr', {}, ...cols.map((c) => el('td', { class: c === 'result' ? 'summary' : c === 'error' ? 'wrap' : 'nowrap', title: c === 'result' ? String(run[c] ?? '') : null, text: cellText(c, run[c]) }))));
   }
   $('jobs').replaceChildren(table);
 }
 
+/** The clearing job's settlement file of a day as a table, amounts in yuan from integer fen, with the file linked. */
+async function loadClearing() {
+  const day = typedDay('clearing-day');
+  if (day === null) return;
+  const c = await get(`/v1/admin/console/clearing${day ? `?businessDate=${encodeURIComponent(day)}` : ''}`);
+  if (!c) return;
+  if (!day && c.businessDate) $('clearing-day').value = c.businessDate;
+  if (!c.fileName) {
+    $('clearing').replaceChildren(el('p', { class: 'note', text: c.businessDate ? `No clearing file for ${c.businessDate}: the clearing job has not run for that day.` : 'No clearing file yet: the clearing job has not run.' }));
+    return;
+  }
+  const num = (text) => el('td', { class: 'num', text });
+  const table = el('table', { class: 'data', 'data-testid': 'clearing-table' },
+    el('caption', { class: 'note', text: `Clearing of business day ${c.businessDate}` }),
+    el('tr', {}, el('th', { scope: 'col', text: 'party' }), el('th', { scope: 'col', class: 'num', text: 'count' }), el('th', { scope: 'col', class: 'num', text: 'gross' }), el('th', { scope: 'col', class: 'num', text: 'commission' }), el('th', { scope: 'col', class: 'num', text: 'net' })));
+  for (const r of c.rows) {
+    const party = `${r.partyType} ${r.partyId}${r.lateDate ? ` (late postings of ${r.lateDate})` : ''}`;
+    table.append(el('tr', { 'data-party': `${r.partyType}:${r.partyId}` }, el('td', { text: party, title: `${r.account} account, commission rate ${r.commissionRate}` }), num(String(r.count)), num(yuan(r.grossFen)), num(yuan(r.commissionFen)), num(yuan(r.netFen))));
+  }
+  if (c.total) table.append(el('tr', { class: 'total' }, el('th', { scope: 'row', text: 'total' }), num(String(c.total.count)), num(yuan(c.total.grossFen)), num(yuan(c.total.commissionFen)), num(yuan(c.total.netFen))));
+  const link = el('a', { href: c.download, download: c.fileName, 'data-testid': 'clearing-file' }, `Settlement file ${c.fileName}`);
+  link.addEventListener('click', (e) => {
+    e.preventDefault();
+    void download(c.download, c.fileName);
+  });
+  $('clearing').replaceChildren(el('div', { class: 'scroll' }, table), el('p', { class: 'note' }, link, c.truncated ? ' (the table shows the first rows; the file has them all)' : ''));
+}
+
+/** The admin routes take the token as a header, which a plain link cannot send: fetched, then saved. */
+async function download(path, fileName) {
+  let res;
+  try {
+    res = await fetch(path, { headers: { authorization: `Bearer ${token}` }, cache: 'no-store' });
+  } catch {
+    message(failureText(path, { status: 0, data: null }), 'error');
+    return;
+  }
+  if (!res.ok) {
+    message(failureText(path, { status: res.status, data: await res.json().catch(() => null) }), 'error');
+    return;
+  }
+  const url = URL.createObjectURL(await res.blob());
+  const a = el('a', { href: url, download: fileName, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 async function loadSlow() {
-  await Promise.all([loadRidership(), loadDrift(), loadTrialBalance(), loadJobs()]);
+  await Promise.all([loadRidership(), loadDrift(), loadTrialBalance(), loadClearing(), loadJobs()]);
 }
 
 // ---------- session ----------
@@ -205,6 +301,7 @@ function init() {
   $('disconnect').addEventListener('click', () => disconnect(null));
   $('refresh').addEventListener('click', () => void loadSlow());
   $('day').addEventListener('change', () => void loadRidership());
+  $('clearing-day').addEventListener('change', () => void loadClearing());
   if (token) void connect();
 }
 

@@ -14,18 +14,41 @@ export function signedYuan(fen) {
   return n > 0 ? `+${yuan(n)}` : yuan(n);
 }
 
-/** Date and time in Asia/Shanghai (the city's clock), in the page's language. */
-export function shanghaiTime(iso, lang) {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return '';
-  return new Intl.DateTimeFormat(lang === 'zh' ? 'zh-CN' : 'en-GB', {
-    timeZone: 'Asia/Shanghai',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-  }).format(d);
+// One date/time format on every page: `YYYY-MM-DD HH:mm:ss`, 24-hour, on the city's clock
+// (Asia/Shanghai) whatever the browser's zone or language; a time alone is its `HH:mm:ss` part.
+const shanghai = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Asia/Shanghai',
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
+
+/** {date: "2026-12-02", time: "13:40:05"} of an instant (ISO string or epoch milliseconds), or null. */
+function shanghaiParts(at) {
+  const d = new Date(at);
+  if (Number.isNaN(d.getTime())) return null;
+  const p = Object.fromEntries(shanghai.formatToParts(d).map((x) => [x.type, x.value]));
+  return { date: `${p.year}-${p.month}-${p.day}`, time: `${p.hour}:${p.minute}:${p.second}` };
+}
+
+/** "2026-12-02 13:40:05" (Shanghai); '' for what is not a date. */
+export function dateTime(at) {
+  const p = shanghaiParts(at);
+  return p ? `${p.date} ${p.time}` : '';
+}
+
+/** "13:40:05" (Shanghai): the time part of dateTime, for chart axes and same-day times. */
+export function clockTime(at) {
+  return shanghaiParts(at)?.time ?? '';
+}
+
+/** The kiosk's date and time: the same format in both languages. */
+export function shanghaiTime(iso) {
+  return dateTime(iso);
 }
 
 /** Element builder: el('li', {class: 'x'}, 'text', child). */

@@ -183,7 +183,7 @@ function renderHistory() {
       { 'data-kind': item.kind },
       el('span', { class: 'what', text: `${what.join(' ')}${where ? ` · ${where}` : ''}` }),
       el('span', { class: `amt ${item.amount < 0 ? 'neg' : 'pos'}`, text: signedYuan(item.amount) }),
-      el('span', { class: 'when', text: shanghaiTime(item.createdAt, lang) }),
+      el('span', { class: 'when', text: shanghaiTime(item.createdAt) }),
     );
     if (item.explanation?.length) {
       const why = el('ul', { class: 'why', 'data-testid': 'explanation' });

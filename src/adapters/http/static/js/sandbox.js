@@ -86,7 +86,7 @@ $('sandbox-form')?.addEventListener('submit', async (event) => {
   if (!token) return say('Connect with the admin token first.');
   try {
     const businessDate = $('sandbox-day').value;
-    if (!businessDate) return say('Choose a business day.');
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(businessDate)) return say('Type the business day as YYYY-MM-DD.');
     const policyA = parse('sandbox-a', 'Draft A');
     const policyB = parse('sandbox-b', 'Draft B');
     $('sandbox-run').disabled = true;
