@@ -1,0 +1,108 @@
+// Completes the generated OpenAPI document (@fastify/swagger's transformObject): each operation's
+// summary, description, examples and error answers from the catalogue, and named components.
+import { ProblemSchema } from '../problem.js';
+import { OfflineTapSchema } from '../routes/transit.js';
+import { operations, problemStatuses, type OperationDoc } from './index.js';
+import { responseExamples } from './response-examples.js';
+
+type Json = Record<string, unknown>;
+type Content = Record<string, { schema?: Json; example?: unknown }>;
+interface Operation extends Json {
+  parameters?: { in: string; name: string; example?: unknown }[];
+  requestBody?: { content?: Record<string, { schema?: Json; example?: unknown }> };
+  responses?: Record<string, { description?: string; content?: Content }>;
+  security?: unknown[];
+}
+
+const methods = ['get', 'post', 'put', 'delete', 'patch'];
+const problemRef = { $ref: '#/components/schemas/Problem' };
+/** Statuses every guarded operation may answer before its handler runs. */
+const guardStatuses = [401, 403];
+
+const plain = (schema: unknown): Json => JSON.parse(JSON.stringify(schema)) as Json;
+
+/** A TypeBox schema as an OpenAPI 3.0 schema: `const` (not in 3.0) becomes a one-value `enum`, as @fastify/swagger does in paths. */
+function openApiSchema(schema: unknown): Json {
+  return JSON.parse(JSON.stringify(schema), (_key, value: unknown) => {
+    if (value && typeof value === 'object' && !Array.isArray(value) && 'const' in value) {
+      const { const: only, ...rest } = value as Json;
+      return { ...rest, enum: [only] };
+    }
+    return value;
+  }) as Json;
+}
+
+function problemResponse(status: number): { description: string; content: Content } {
+  const meaning = problemStatuses[status]!;
+  return {
+    description: meaning.description,
+    content: { 'application/problem+json': { schema: problemRef, example: { type: 'about:blank', title: status === 404 ? 'not found' : status === 409 ? 'conflict' : 'error', status, code: meaning.codes[0] } } },
+  };
+}
+
+function errorStatuses(doc: OperationDoc, op: Operation): number[] {
+  const statuses = new Set<number>(doc.errors ?? []);
+  const hasInput = Boolean(op.requestBody) || (op.parameters ?? []).length > 0;
+  if (hasInput) statuses.add(400);
+  if (doc.caller !== 'public') guardStatuses.forEach((s) => statuses.add(s));
+  // /v1 calls wait for recovery and for Redis; readiness answers 503 while not ready.
+  statuses.add(503);
+  return [...statuses];
+}
+
+/** The media type of an answer that is text, not JSON. */
+const textType = (path: string) => (path.endsWith('.pem') ? 'application/x-pem-file' : 'text/plain; version=0.0.4');
+
+function enrichOperation(key: string, path: string, doc: OperationDoc, op: Operation): void {
+  op.summary = doc.summary;
+  op.description = doc.description;
+  if (doc.caller === 'public') op.security = [];
+  for (const p of op.parameters ?? []) {
+    const value = p.in === 'path' ? doc.params?.[p.name] : p.in === 'query' ? doc.query?.[p.name] : undefined;
+    if (value !== undefined) p.example = value;
+  }
+  const json = op.requestBody?.content?.['application/json'];
+  if (json && doc.body !== undefined) json.example = doc.body;
+  op.responses ??= {};
+  for (const status of [doc.status, ...errorStatuses(doc, op)]) {
+    const key = String(status);
+    if (status < 400) {
+      const success = (op.responses[key] ??= { description: status === 201 ? 'Created' : status === 202 ? 'Accepted' : 'OK' });
+      // A 200 and a 201 of the same call (created vs. replayed) share the schema.
+      const other = Object.values(op.responses).find((r) => r.content);
+      if (!success.content && other?.content) success.content = plain(other.content) as Content;
+      continue;
+    }
+    const existing = op.responses[key];
+    if (existing?.content && !existing.content['application/problem+json']) continue;
+    op.responses[key] = { ...problemResponse(status), ...(existing?.description ? { description: existing.description } : {}) };
+  }
+  const example = responseExamples[key];
+  const success = op.responses[String(doc.status)];
+  if (example !== undefined && success) {
+    if (typeof example === 'string') success.content ??= { [textType(path)]: { schema: { type: 'string' } } };
+    const media = success.content && Object.values(success.content)[0];
+    if (media) media.example = example;
+  }
+}
+
+/** The transformObject of @fastify/swagger. */
+export function enrichOpenApi({ openapiObject }: { openapiObject: Json }): Json {
+  const doc = openapiObject as Json & { paths?: Record<string, Record<string, Operation>>; components?: Json & { schemas?: Json } };
+  doc.components ??= {};
+  doc.components.schemas = { ...(doc.components.schemas ?? {}), Problem: openApiSchema(ProblemSchema), OfflineTap: openApiSchema(OfflineTapSchema) };
+  delete (doc.components.schemas.Problem as Json).$id;
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    for (const method of methods) {
+      const op = item[method];
+      if (!op) continue;
+      const key = `${method.toUpperCase()} ${path}`;
+      const entry = operations[key];
+      if (entry) enrichOperation(key, path, entry, op);
+    }
+  }
+  const batch = doc.paths?.['/v1/taps/batch']?.post?.requestBody?.content?.['application/json']?.schema as Json | undefined;
+  const taps = (batch?.properties as Json | undefined)?.taps as Json | undefined;
+  if (taps) taps.items = { $ref: '#/components/schemas/OfflineTap' };
+  return doc;
+}
