@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
+import { Ajv } from 'ajv';
 import { createTestSystem, adminToken, type TestSystem } from '../support/system.js';
 import { operations, type OperationDoc } from '../../src/adapters/http/openapi/index.js';
 import { responseExamples } from '../../src/adapters/http/openapi/response-examples.js';
@@ -57,6 +58,20 @@ describe('the OpenAPI document', () => {
     }
     expect(spec.components.securitySchemes.bearer).toEqual({ type: 'http', scheme: 'bearer' });
     expect(Object.keys(spec.components.schemas)).toEqual(expect.arrayContaining(['Problem', 'OfflineTap']));
+  });
+
+  it('gives every operation an answer example that fits the schema of its answer', async () => {
+    const resolved = (await SwaggerParser.dereference(structuredClone(spec) as never)) as unknown as Spec;
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    const misfits: string[] = [];
+    for (const [key, doc] of Object.entries(operations)) {
+      const [method, p] = key.split(' ') as [string, string];
+      const answer = resolved.paths[p]![method.toLowerCase()]!.responses[String(doc.status)] as { content?: Record<string, { schema?: object; example?: unknown }> };
+      const media = Object.values(answer.content ?? {})[0];
+      expect(media?.example, key).toEqual(responseExamples[key]);
+      if (media?.schema && !ajv.validate(media.schema, media.example)) misfits.push(`${key}: ${ajv.errorsText()}`);
+    }
+    expect(misfits).toEqual([]);
   });
 
   it('marks health, metrics and the CA files public and gives the real success statuses', () => {

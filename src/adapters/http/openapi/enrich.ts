@@ -80,7 +80,7 @@ function enrichOperation(key: string, path: string, doc: OperationDoc, op: Opera
   const example = responseExamples[key];
   const success = op.responses[String(doc.status)];
   if (example !== undefined && success) {
-    if (typeof example === 'string') success.content ??= { [textType(path)]: { schema: { type: 'string' } } };
+    success.content ??= typeof example === 'string' ? { [textType(path)]: { schema: { type: 'string' } } } : { 'application/json': {} };
     const media = success.content && Object.values(success.content)[0];
     if (media) media.example = example;
   }
