@@ -57,7 +57,8 @@ describe('the OpenAPI document', () => {
       if (operations[key]!.caller !== 'public') expect(Object.keys(op.responses), key).toEqual(expect.arrayContaining(['401', '403']));
     }
     expect(spec.components.securitySchemes.bearer).toEqual({ type: 'http', scheme: 'bearer' });
-    expect(Object.keys(spec.components.schemas)).toEqual(expect.arrayContaining(['Problem', 'OfflineTap']));
+    expect(Object.keys(spec.components.schemas)).toEqual(expect.arrayContaining(['Problem', 'OfflineTap', 'MoneyAnswer', 'TapAnswer', 'CardBalance', 'TopupOrder']));
+    expect(JSON.stringify(spec.paths['/v1/refunds'])).toContain('#/components/schemas/MoneyAnswer');
   });
 
   it('gives every operation an answer example that fits the schema of its answer', async () => {

@@ -50,6 +50,41 @@ function errorStatuses(doc: OperationDoc, op: Operation): number[] {
   return [...statuses];
 }
 
+/** Answers shared by several operations, named as components (the first operation's schema). */
+const namedAnswers: Record<string, string[]> = {
+  PaymentAnswer: ['POST /v1/payments'],
+  MoneyAnswer: ['POST /v1/topups', 'POST /v1/refunds'],
+  ReversalAnswer: ['POST /v1/payments/{paymentId}/reverse'],
+  TapAnswer: ['POST /v1/taps'],
+  TapBatchAnswer: ['POST /v1/taps/batch'],
+  CardBalance: ['GET /v1/cards/{cardNo}/balance'],
+  TopupOrder: ['POST /v1/citizen/topup-orders', 'GET /v1/citizen/topup-orders/{orderId}', 'POST /v1/citizen/topup-orders/{orderId}/cancel'],
+  TopupOrderConfirmation: ['POST /v1/topup-orders/{orderId}/confirm', 'POST /v1/admin/topup-orders/{orderId}/confirm'],
+  MedicalSplit: ['POST /v1/medical/presettle'],
+  MedicalSettlement: ['POST /v1/medical/settle'],
+  RegistryPerson: ['GET /v1/registry/people', 'GET /v1/registry/people/{personId}'],
+  CitizenTransactions: ['GET /v1/citizen/transactions'],
+};
+
+/** Moves the answer schemas of `namedAnswers` into components; an operation whose schema differs keeps its own. */
+function nameAnswers(paths: Record<string, Record<string, Operation>>, schemas: Json): void {
+  for (const [name, keys] of Object.entries(namedAnswers)) {
+    let named: string | undefined;
+    for (const key of keys) {
+      const [method, path] = key.split(' ') as [string, string];
+      const doc = operations[key];
+      const media = doc && paths[path]?.[method.toLowerCase()]?.responses?.[String(doc.status)]?.content?.['application/json'];
+      if (!media?.schema) continue;
+      const text = JSON.stringify(media.schema);
+      if (named === undefined) {
+        named = text;
+        schemas[name] = media.schema;
+      }
+      if (text === named) media.schema = { $ref: `#/components/schemas/${name}` };
+    }
+  }
+}
+
 /** The media type of an answer that is text, not JSON. */
 const textType = (path: string) => (path.endsWith('.pem') ? 'application/x-pem-file' : 'text/plain; version=0.0.4');
 
@@ -101,6 +136,7 @@ export function enrichOpenApi({ openapiObject }: { openapiObject: Json }): Json 
       if (entry) enrichOperation(key, path, entry, op);
     }
   }
+  nameAnswers(doc.paths ?? {}, doc.components.schemas);
   const batch = doc.paths?.['/v1/taps/batch']?.post?.requestBody?.content?.['application/json']?.schema as Json | undefined;
   const taps = (batch?.properties as Json | undefined)?.taps as Json | undefined;
   if (taps) taps.items = { $ref: '#/components/schemas/OfflineTap' };
