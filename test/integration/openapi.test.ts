@@ -52,7 +52,10 @@ describe('the OpenAPI document', () => {
       const op = spec.paths[p]![method.toLowerCase()]!;
       expect(op.summary, key).toBeTruthy();
       expect(op.description, key).toBeTruthy();
-      expect(op.responses['503'], key).toMatchObject({ content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
+      expect(op.responses['503'], key).toMatchObject({ content: { [operations[key]!.answers?.[503] ? 'application/json' : 'application/problem+json']: {} } });
+      for (const [status, answer] of Object.entries(op.responses)) {
+        if (Number(status) >= 400 && !operations[key]!.answers?.[Number(status)]) expect(answer, `${key} ${status}`).toMatchObject({ content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
+      }
       if (op.requestBody) expect(op.requestBody.content['application/json']?.example, key).toBeDefined();
       if (operations[key]!.caller !== 'public') expect(Object.keys(op.responses), key).toEqual(expect.arrayContaining(['401', '403']));
     }

@@ -13,15 +13,16 @@ export const exampleTappedAt = '2026-12-01T08:30:00+08:00';
 export const coreOperations: Record<string, OperationDoc> = {
   'GET /health/live': {
     summary: 'Liveness',
-    description: 'The process is up and its event loop answers. Public; never touches PostgreSQL or Redis.',
+    description: 'The process is up and answers. Public; does not touch PostgreSQL or Redis.',
     caller: 'public',
     status: 200,
   },
   'GET /health/ready': {
     summary: 'Readiness',
-    description: 'PostgreSQL and Redis answer and startup recovery has finished; 503 until then (take the node out of the load balancer). Public.',
+    description: 'PostgreSQL and Redis answer and startup recovery is done. Public. (With Redis disconnected every /v1/ call answers 503/91 at once.)',
     caller: 'public',
     status: 200,
+    answers: { 503: { description: 'Not ready: a dependency is down or recovery is running (take the node out of the load balancer)', example: { status: 'not ready', postgres: 'ok', redis: 'down', recovery: 'done' } } },
   },
   'POST /v1/admin/operators': {
     summary: 'Register a transit operator',
@@ -98,7 +99,7 @@ export const coreOperations: Record<string, OperationDoc> = {
   },
   'POST /v1/topups': {
     summary: 'Top up a purse',
-    description: 'Credits a card\'s purse (fen) from a kiosk, bank, app or counter; idempotent by `topupId` (the same id and content replays the answer, other content → 409/94). A decline (unknown card 14, lost 41, amount over TOPUP_AMOUNT_MAX 13) is 200 `approved:false`.',
+    description: 'Credits a card\'s purse (fen). Open to the admin (channels bank, app, counter, kiosk), a kiosk (kiosk) and a retail POS (counter); idempotent by `topupId` (the same id and content replays the answer, other content → 409/94). A decline (unknown or Luhn-invalid card 14, lost 41, blocked 43, above TOPUP_AMOUNT_MAX 13) is 200 `approved:false`.',
     caller: 'admin',
     body: { topupId: 'bank-0001', cardNo: demoCard, amount: 5000, channel: 'bank' },
     status: 200,
@@ -106,7 +107,7 @@ export const coreOperations: Record<string, OperationDoc> = {
   },
   'POST /v1/payments': {
     summary: 'Pay at a POS',
-    description: 'Debits the purse at a retail POS terminal; idempotent by `paymentId`. Above the no-PIN limit a `pinBlock` (ISO 9564 format 0 under the terminal\'s TPK) is required (55 when wrong, 75 when locked). Declines (51 insufficient funds, 61 over the daily limit, 41/43/54 card state) are 200 `approved:false`.',
+    description: 'Debits the purse at a retail POS terminal; idempotent by `paymentId`. Above `noPinMax` a `pinBlock` (ISO 9564 format 0, 3DES under the terminal\'s TPK, 16 hex) is required: wrong → 55, the third wrong try → 75 for 24 hours. Declines (51 insufficient funds, 13 above perTransactionMax, 61 above dailyMax, 41/43/54 card state, 12 after its reversal) are 200 `approved:false`.',
     caller: 'terminal:POS00001',
     body: { paymentId: 'p-1', cardNo: demoCard, amount: 350 },
     status: 200,
@@ -114,7 +115,7 @@ export const coreOperations: Record<string, OperationDoc> = {
   },
   'POST /v1/refunds': {
     summary: 'Refund a payment',
-    description: 'Refunds part or all of an approved payment of the same terminal back to the purse; idempotent by `refundId`; refunds never exceed the payment (13). Unknown payment → 200 `approved:false`, 25.',
+    description: 'Refunds part or all of an approved payment of the same merchant back to the purse; idempotent by `refundId`; refunds and reversal never exceed the payment (13); a reversed payment → 12; an unknown payment → 200 `approved:false`, 25.',
     caller: 'terminal:POS00001',
     body: { refundId: 'r-1', paymentId: 'p-1', amount: 100 },
     status: 200,
@@ -122,7 +123,7 @@ export const coreOperations: Record<string, OperationDoc> = {
   },
   'POST /v1/payments/{paymentId}/reverse': {
     summary: 'Reverse a payment',
-    description: 'Undoes a payment of the same terminal (a timeout on the terminal\'s side); idempotent; a payment never seen is answered 25 and can no longer be approved later.',
+    description: 'Reverses what is left of a payment of the same merchant (after refunds) → 00 with `balance`; a payment still in flight is waited for (up to 5 s) and reversed. No payment with that id started → 25, and the payment arriving later is declined 12 (00 = reversed, 25 = nothing was or will be charged); still undecided after the wait → 96 (retry).',
     caller: 'terminal:POS00002',
     params: { paymentId: 'p-never-sent' },
     body: {},
@@ -140,7 +141,7 @@ export const coreOperations: Record<string, OperationDoc> = {
   },
   'POST /v1/admin/terminals/{terminalId}/pin-clear': {
     summary: 'Clear a terminal\'s PIN failures',
-    description: 'Resets the wrong-PIN counter of a terminal (its PIN attempts are limited per window); audited. Unknown terminal → 404.',
+    description: 'Lets a terminal blocked for wrong PINs (63: more than 10 cards in an hour) make PIN payments again and forgets its wrong-PIN count; audited with the operator. Unknown terminal → 404.',
     caller: 'admin',
     params: { terminalId: 'POS00001' },
     body: { operator: 'clerk.wang' },
@@ -166,7 +167,7 @@ export const coreOperations: Record<string, OperationDoc> = {
   },
   'POST /v1/citizen/login': {
     summary: 'Citizen login',
-    description: 'Card number and PIN → a 15-minute JWT for the citizen routes. Wrong PIN → 401 (tries left), locked → 423, too many attempts from one address → 429, a card number failing Luhn → 400/14. Public.',
+    description: 'Card number and PIN → a 15-minute JWT for the citizen routes (docs/citizen.md). A wrong PIN or an unknown card → 401/55 with `triesLeft`; the 5th wrong PIN in a row and every try while locked → 423/75; too many failures from one address → 429/65; a card number failing Luhn → 400/14. Public.',
     caller: 'public',
     body: { cardNo: citizenCard, pin: '123456' },
     status: 200,
@@ -193,7 +194,7 @@ export const coreOperations: Record<string, OperationDoc> = {
   },
   'POST /v1/citizen/topup-orders': {
     summary: 'Create a top-up order',
-    description: 'Creates a pending top-up order (fen) for the citizen\'s card, paid later at a kiosk or by the bank/app; at most a few open orders and a daily amount (429/65, 400/13).',
+    description: 'Creates a pending top-up order (fen) for the citizen\'s card, paid later at a kiosk or through the bank/app; moves nothing. At most 3 open orders per card (429/65); above TOPUP_AMOUNT_MAX → 400/13.',
     caller: 'citizen',
     body: { amount: 2000 },
     status: 201,
@@ -201,7 +202,7 @@ export const coreOperations: Record<string, OperationDoc> = {
   },
   'GET /v1/citizen/topup-orders/{orderId}': {
     summary: 'A top-up order',
-    description: 'The citizen\'s own order: amount, status (pending, paid, cancelled, expired) and its expiry. Another citizen\'s or unknown order → 404/25.',
+    description: 'The citizen\'s own order; `status` pending → confirming → confirmed / declined, or cancelled / expired (10 minutes). Another card\'s or an unknown order → 404/25.',
     caller: 'citizen',
     params: { orderId: '5f0c6a8e2b7d4c1e9a3b6d8f0e2c4a6b' },
     status: 200,
@@ -218,12 +219,12 @@ export const coreOperations: Record<string, OperationDoc> = {
   },
   'POST /v1/citizen/topup-orders/{orderId}/cancel': {
     summary: 'Cancel a top-up order',
-    description: 'Cancels a pending order (idempotent); a paid order cannot be cancelled (409).',
+    description: 'Cancels a pending order and answers it; idempotent; a confirmed order stays confirmed. Another card\'s or an unknown order → 404/25.',
     caller: 'citizen',
     params: { orderId: '5f0c6a8e2b7d4c1e9a3b6d8f0e2c4a6b' },
     body: {},
     status: 200,
-    errors: [404, 409],
+    errors: [404],
   },
   'POST /v1/admin/topup-orders/{orderId}/confirm': {
     summary: 'Confirm a top-up order (bank or app)',

@@ -42,6 +42,8 @@ function problemResponse(status: number): { description: string; content: Conten
 
 function errorStatuses(doc: OperationDoc, op: Operation): number[] {
   const statuses = new Set<number>(doc.errors ?? []);
+  // Problems a route declares itself (the login's 401, 423, 429) are documented the same way.
+  for (const status of Object.keys(op.responses ?? {}).map(Number)) if (status >= 400) statuses.add(status);
   const hasInput = Boolean(op.requestBody) || (op.parameters ?? []).length > 0;
   if (hasInput) statuses.add(400);
   if (doc.caller !== 'public') guardStatuses.forEach((s) => statuses.add(s));
@@ -108,9 +110,11 @@ function enrichOperation(key: string, path: string, doc: OperationDoc, op: Opera
       if (!success.content && other?.content) success.content = plain(other.content) as Content;
       continue;
     }
-    const existing = op.responses[key];
-    if (existing?.content && !existing.content['application/problem+json']) continue;
-    op.responses[key] = { ...problemResponse(status), ...(existing?.description ? { description: existing.description } : {}) };
+    // Problems are sent as application/problem+json, whatever a route declared (the login's are application/json).
+    op.responses[key] = problemResponse(status);
+  }
+  for (const [status, answer] of Object.entries(doc.answers ?? {})) {
+    op.responses[status] = { description: answer.description, content: { 'application/json': { example: answer.example } } };
   }
   const example = responseExamples[key];
   const success = op.responses[String(doc.status)];
