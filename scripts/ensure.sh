@@ -80,6 +80,9 @@ ensure_redis() {
   wait_port "$host" "$port" || { say "Redis did not come up on $host:$port"; exit 1; }
 }
 
+# shellcheck source=scripts/redis-cluster.sh
+source scripts/redis-cluster.sh  # ensure_redis_cluster: test.sh only
+
 ensure_postgres
 ensure_redis
 export DATABASE_URL REDIS_URL

@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 source scripts/ensure.sh || exit 1
 set +e  # ensure.sh runs with -e; from here every step is counted, not fatal
 mkdir -p var
+# The hot-path suite runs a second time against a local Redis Cluster (vitest project `cluster`).
+ensure_redis_cluster || echo "[setup] the Redis Cluster is not up; its tests will fail" >&2
 # The browser tests drive Debian's Chromium (with a CJK font for the Chinese kiosk page).
 if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
   echo "[setup] installing chromium for the browser tests (apt-get)" >&2

@@ -18,7 +18,8 @@ import { Authorizer } from './app/authorizer.js';
 import { AdminService } from './app/admin.js';
 import { MoneyService, type PinCheck } from './app/money.js';
 import { CardQueries } from './app/card-queries.js';
-import { recover } from './app/recovery.js';
+import { recover, recoverDeadOwners } from './app/recovery.js';
+import { newOwnerId, OwnerLease } from './app/ownership.js';
 import { loadParties, readPolicyFile, seedDemo, type PolicyFile } from './app/bootstrap.js';
 import { parsePaymentLimits } from './domain/payment-policy.js';
 import type { Config } from './platform/config.js';
@@ -71,6 +72,8 @@ export interface SystemOptions {
   clock?: Clock;
   logger?: Logger;
   poolMax?: number;
+  /** When this process's owner lease lapsed (default: exit, so that a supervisor restarts it). */
+  onLeaseLost?: () => void;
   /** Extra HTTP route plugins (other areas register theirs here). */
   plugins?: ((app: FastifyInstance, system: System) => Promise<void>)[];
 }
@@ -79,8 +82,8 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
   const log = options.logger ?? createLogger(config.logLevel, undefined, resolveLogFormat(config.logFormat));
   const clock = options.clock ?? systemClock;
   const pool = createPool(config.databaseUrl, options.poolMax ?? 12);
-  const redis = createRedis(config.redisUrl);
-  const keys = new RedisKeys(config.redisKeyPrefix);
+  const redis = createRedis(config.redisUrl, {}, config.redisCluster);
+  const keys = new RedisKeys(config.redisKeyPrefix, newOwnerId(), config.redisCluster);
   const secrets = new Secrets(config.masterKeyHex);
   const registry = new Registry(pool);
   const journal = new Journal(pool);
@@ -160,8 +163,14 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
   });
   for (const area of areas) await area.install(system);
 
+  const lease = new OwnerLease(redis, keys, config.ownerLeaseMs, log, options.onLeaseLost ?? (() => process.exit(70)));
+  let sweep: NodeJS.Timeout | null = null;
   system.start = async () => {
-    await recover(redis, keys, log);
+    await lease.register(clock.now());
+    await recover(redis, keys, gate, log);
+    // While serving, the marks of owners that die are recovered by whoever notices first.
+    sweep = setInterval(() => void recoverDeadOwners(redis, keys, gate, log).catch((error: unknown) => log.warn({ err: error }, 'recovery sweep failed')), config.ownerLeaseMs);
+    sweep.unref();
     await loadParties(policy, system.admin, log);
     if (config.seed) {
       await seedDemo({
@@ -182,6 +191,8 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
     await system.http.close();
     for (const hook of [...system.onClose].reverse()) await hook().catch((error: unknown) => log.warn({ err: error }, 'close hook failed'));
     await ledger.close();
+    if (sweep) clearInterval(sweep);
+    await lease.release().catch((error: unknown) => log.warn({ err: error }, 'owner lease release failed'));
     redis.disconnect();
     await pool.end();
   };

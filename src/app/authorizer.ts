@@ -74,9 +74,8 @@ export class Authorizer {
   private async executeInner(cmd: MoneyCommand): Promise<MoneyOutcome> {
     let gated = await this.gate.run(cmd);
     if (gated.kind === 'missing-card') {
-      const snapshot = await this.cards.snapshot(cmd.cardNo, cmd.businessDate);
-      if (!snapshot) return { kind: 'declined', code: Code.invalidCard };
-      await this.gate.install(snapshot);
+      const loaded = await this.gate.loadFrom(cmd.cardNo, () => this.cards.snapshot(cmd.cardNo, cmd.businessDate));
+      if (loaded === 'unknown') return { kind: 'declined', code: Code.invalidCard };
       gated = await this.gate.run(cmd);
       if (gated.kind === 'missing-card') return { kind: 'declined', code: Code.systemMalfunction };
     }

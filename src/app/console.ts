@@ -2,8 +2,9 @@
 // the metrics' authorization counter), ridership per route and hour with the metro OD matrix, the latest
 // nightly job runs, and a sampled Redis/PostgreSQL balance drift check.
 import type { Pool } from '../adapters/postgres/db.js';
-import type { CardRedis } from '../adapters/redis/client.js';
 import type { RedisKeys } from '../adapters/redis/keys.js';
+import { cardsInFlight } from '../adapters/redis/in-flight.js';
+import { scanTargets, type CardRedis } from '../adapters/redis/client.js';
 import { businessDayBounds } from '../domain/business-day.js';
 import { codeMeaning, type ResponseCode } from '../domain/codes.js';
 import { maskCardNo } from '../domain/card-number.js';
@@ -22,7 +23,6 @@ export const driftSampleMax = 200;
 export const driftScanCallsMax = 20;
 /** Recent journal rows whose cards are sampled first. */
 export const driftRecentTransfersMax = 2000;
-export const driftPendingScanMax = 10_000;
 
 export interface StatsSample {
   at: string;
@@ -294,33 +294,28 @@ export async function sampleDrift(redis: CardRedis, keys: RedisKeys, pool: Pool,
     [driftRecentTransfersMax, driftSampleMax],
   );
   const candidates = new Set(recent.rows.map((r) => r.card_no));
-  let cursor = '0';
-  for (let calls = 0; calls < driftScanCallsMax && candidates.size < driftSampleMax * 2; calls++) {
-    const [next, found] = await redis.scan(cursor, 'MATCH', keys.cardPattern(), 'COUNT', 500);
-    for (const key of found) {
-      const cardNo = cardOfStateKey(key, keys.prefix);
-      if (cardNo) candidates.add(cardNo);
+  // Every master of a cluster is scanned in turn (SCAN is per server).
+  let calls = 0;
+  for (const node of scanTargets(redis)) {
+    let cursor = '0';
+    for (; calls < driftScanCallsMax && candidates.size < driftSampleMax * 2; calls++) {
+      const [next, found] = await node.scan(cursor, 'MATCH', keys.cardPattern(), 'COUNT', 500);
+      for (const key of found) {
+        const cardNo = cardOfStateKey(key, keys.prefix);
+        if (cardNo) candidates.add(cardNo);
+      }
+      cursor = next;
+      if (cursor === '0') break;
     }
-    cursor = next;
-    if (cursor === '0') break;
   }
   const listed = [...candidates];
-  const probe = redis.pipeline();
-  for (const cardNo of listed) probe.exists(keys.cardState(cardNo));
-  const exists = (await probe.exec()) ?? [];
-  const cards = listed.filter((_, i) => exists[i]?.[1] === 1).slice(0, driftSampleMax);
-  const pending = new Set<string>();
-  let pcursor = '0';
-  do {
-    const [next, members] = await redis.sscan(keys.pending(), pcursor, 'COUNT', 1000);
-    for (const m of members) pending.add(m.slice(0, m.indexOf(' ')));
-    pcursor = next;
-  } while (pcursor !== '0' && pending.size < driftPendingScanMax);
+  // One command per card (auto-pipelined; on a cluster the cards' keys are on several nodes).
+  const exists = await Promise.all(listed.map((cardNo) => redis.exists(keys.cardState(cardNo))));
+  const cards = listed.filter((_, i) => exists[i] === 1).slice(0, driftSampleMax);
+  const pending = await cardsInFlight(redis, keys, cards);
 
   const compare = async (list: string[]) => {
-    const pipeline = redis.pipeline();
-    for (const cardNo of list) pipeline.hmget(keys.cardState(cardNo), 'pu', 'me');
-    const cached = (await pipeline.exec()) ?? [];
+    const cached = (await Promise.all(list.map((cardNo) => redis.hmget(keys.cardState(cardNo), 'pu', 'me')))).map((fields) => [null, fields] as const);
     const pg = await pool.query<{ owner_id: string; kind: string; balance: bigint }>(
       `SELECT owner_id, kind, balance FROM accounts WHERE kind IN ('purse', 'medical') AND owner_id = ANY($1)`,
       [list],

@@ -2,9 +2,15 @@
 // and of its cancellation, and the ledger detail a claim row is rebuilt from after a lost write.
 import type { LedgerLeg } from './ports.js';
 import type { MedicalItem, YearToDate } from '../domain/medical/index.js';
+import { commandScope } from '../domain/command-scope.js';
 
 export const settleOpKind = 'medical-settle';
 export const cancelOpKind = 'medical-cancel';
+
+/** A claimId's scope: the POS that settled it (DESIGN §11); the journal's op_scope of its commands. */
+export function claimScopeOf(terminalId: string | null): string {
+  return commandScope({ opKind: settleOpKind, terminalId });
+}
 /** A settled or cancelled claim as stored (amounts in fen). */
 export interface ClaimRecord {
   claimId: string;
@@ -35,6 +41,8 @@ export type NewClaim = Omit<ClaimRecord, 'status' | 'cancelledAt'>;
 export interface LedgerMedicalOp {
   opKind: typeof settleOpKind | typeof cancelOpKind;
   opId: string;
+  /** The claim's scope (its POS); for a cancellation, the scope of the claim it cancels. */
+  claimScope: string;
   transferId: bigint;
   cardNo: string | null;
   terminalId: string | null;
@@ -44,15 +52,15 @@ export interface LedgerMedicalOp {
   createdAt: Date;
 }
 
-/** The claims store (PostgreSQL); every write is idempotent by claimId. */
+/** The claims store (PostgreSQL); every write is idempotent by (scope, claimId): a claimId is its POS's own. */
 export interface MedicalClaims {
-  claim(claimId: string): Promise<ClaimRecord | null>;
+  claim(scope: string, claimId: string): Promise<ClaimRecord | null>;
   ytd(citizenId: bigint, year: number): Promise<YearToDate>;
   /** Inserts the claim and adds its parts to the year-to-date, atomically; false if it existed. */
   recordSettlement(claim: NewClaim): Promise<boolean>;
   /** Marks a settled claim cancelled and takes its parts back from its year (reverseYtd), atomically. */
-  recordCancellation(claimId: string, at: Date): Promise<boolean>;
-  ledgerSettlement(claimId: string): Promise<LedgerMedicalOp | null>;
+  recordCancellation(scope: string, claimId: string, at: Date): Promise<boolean>;
+  ledgerSettlement(scope: string, claimId: string): Promise<LedgerMedicalOp | null>;
   orphansOf(citizenId: bigint): Promise<LedgerMedicalOp[]>;
   orphansSince(businessDate: string, afterTransferId: bigint, limit: number): Promise<LedgerMedicalOp[]>;
 }

@@ -19,6 +19,7 @@ import {
   cancelLegs,
   cancelOpKind,
   citizenOf,
+  claimScopeOf,
   claimFromLedger,
   settleDetail,
   settleLegs,
@@ -119,9 +120,11 @@ export class MedicalService {
 
   private async settleLocked(t: TerminalContext, req: ClaimRequest, citizenId: bigint, hash: string): Promise<MoneyOutcome> {
     await this.completeOrphansOf(citizenId);
-    const existing = await this.deps.claims.claim(req.claimId);
+    // The claimId is this POS's own (DESIGN §11): another POS's claim of that id is not seen.
+    const scope = claimScopeOf(t.terminalId);
+    const existing = await this.deps.claims.claim(scope, req.claimId);
     if (existing) return existing.requestHash === hash ? approvedFromClaim(existing) : { kind: 'conflict' };
-    const opRef = { cardNo: req.cardNo, opKind: settleOpKind, opId: req.claimId };
+    const opRef = { cardNo: req.cardNo, opKind: settleOpKind, opId: req.claimId, terminalId: t.terminalId };
     const prior = await this.deps.gate.readRecord(opRef);
     if (prior && prior.h !== hash) return { kind: 'conflict' };
     if (prior?.s === 'd') return declined(String(prior.r?.code ?? Code.doNotHonour) as ResponseCode);
@@ -157,7 +160,7 @@ export class MedicalService {
         if (prior) return declined(Code.systemMalfunction); // an attempt with money is still pending elsewhere
         // Nothing moves in the ledger (all cash): the claim row is the whole effect and its idempotency key.
         await this.deps.claims.recordSettlement(claim);
-        const stored = await this.deps.claims.claim(req.claimId);
+        const stored = await this.deps.claims.claim(scope, req.claimId);
         if (!stored) return declined(Code.systemMalfunction);
         return stored.requestHash === hash ? approvedFromClaim(stored) : { kind: 'conflict' };
       }
@@ -173,7 +176,7 @@ export class MedicalService {
       if (outcome.replayed) {
         // Committed by an earlier attempt (another process): the ledger holds its split.
         await this.completeOrphansOf(citizenId);
-        const stored = await this.deps.claims.claim(req.claimId);
+        const stored = await this.deps.claims.claim(scope, req.claimId);
         return stored ? approvedFromClaim(stored) : outcome;
       }
       claim.transferId = BigInt(String(outcome.reply.transactionId));
@@ -184,28 +187,30 @@ export class MedicalService {
 
   async cancel(t: TerminalContext, claimId: string): Promise<MoneyOutcome> {
     if (!this.mayMedical(t)) return declined(Code.notPermittedTerminal);
-    let claim = await this.deps.claims.claim(claimId);
+    // Only this POS's own claim of that id (DESIGN §11): another POS's is "not found" (25).
+    const scope = claimScopeOf(t.terminalId);
+    let claim = await this.deps.claims.claim(scope, claimId);
     if (!claim) {
       // Its settlement may be in the ledger with the claim row lost: complete it first.
-      const op = await this.deps.claims.ledgerSettlement(claimId);
+      const op = await this.deps.claims.ledgerSettlement(scope, claimId);
       const citizen = op ? citizenOf(op) : null;
       if (citizen !== null) {
         await this.completeOrphansOf(citizen);
-        claim = await this.deps.claims.claim(claimId);
+        claim = await this.deps.claims.claim(scope, claimId);
       }
     }
     if (!claim || claim.merchantId !== t.merchantId) return declined(Code.originalNotFound);
     const citizenId = claim.citizenId;
     return this.exclusive(citizenId, async () => {
       await this.completeOrphansOf(citizenId);
-      const current = await this.deps.claims.claim(claimId);
+      const current = await this.deps.claims.claim(scope, claimId);
       if (!current) return declined(Code.originalNotFound);
       if (current.status === 'cancelled') return { kind: 'approved', reply: {}, replayed: true };
       const now = this.deps.clock.now();
       const target = await this.currentCardOf(current.cardNo);
       const legs = cancelLegs(current, target);
       if (legs.length === 0) {
-        await this.deps.claims.recordCancellation(claimId, now);
+        await this.deps.claims.recordCancellation(scope, claimId, now);
         return { kind: 'approved', reply: {}, replayed: false };
       }
       const outcome = await this.deps.authorizer.execute({
@@ -219,6 +224,7 @@ export class MedicalService {
         legs,
         detail: {
           claimId,
+          claimScope: scope,
           citizenId: citizenId.toString(),
           year: current.year,
           merchantId: current.merchantId,
@@ -231,7 +237,7 @@ export class MedicalService {
       });
       if (outcome.kind !== 'approved') return outcome;
       if (outcome.replayed) await this.completeOrphansOf(citizenId);
-      else await this.writeAfterCommit('cancel', () => this.deps.claims.recordCancellation(claimId, now), current);
+      else await this.writeAfterCommit('cancel', () => this.deps.claims.recordCancellation(scope, claimId, now), current);
       return outcome;
     });
   }
@@ -258,7 +264,7 @@ export class MedicalService {
   }
 
   private async applyLedgerOp(op: LedgerMedicalOp): Promise<boolean> {
-    if (op.opKind === cancelOpKind) return this.deps.claims.recordCancellation(op.opId, op.createdAt);
+    if (op.opKind === cancelOpKind) return this.deps.claims.recordCancellation(op.claimScope, op.opId, op.createdAt);
     const claim = claimFromLedger(op);
     if (!claim) {
       this.deps.log.error({ claimId: op.opId, transferId: op.transferId.toString() }, 'medical settlement in the ledger has an unreadable detail');
@@ -306,9 +312,8 @@ export class MedicalService {
   private async liveCard(cardNo: string, businessDate: string): Promise<LiveCard | null> {
     let state = await this.deps.gate.cachedState(cardNo);
     if (!state.st) {
-      const snapshot = await this.deps.cards.snapshot(cardNo, businessDate);
-      if (!snapshot) return null;
-      await this.deps.gate.install(snapshot);
+      const loaded = await this.deps.gate.loadFrom(cardNo, () => this.deps.cards.snapshot(cardNo, businessDate));
+      if (loaded === 'unknown') return null;
       state = await this.deps.gate.cachedState(cardNo);
       if (!state.st) return null;
     }
@@ -338,9 +343,9 @@ export class MedicalService {
   }
 
   /** Deletes the decline record this settlement just caused, so that the recomputed split can run. */
-  private async forgetDecline(opRef: { cardNo: string; opKind: string; opId: string }, hash: string): Promise<void> {
+  private async forgetDecline(opRef: { cardNo: string; opKind: string; opId: string; terminalId: string }, hash: string): Promise<void> {
     const record = await this.deps.gate.readRecord(opRef);
-    if (record?.s === 'd' && record.h === hash) await this.deps.gate.redis.del(this.deps.gate.keys.cardOp(opRef.cardNo, opRef.opKind, opRef.opId));
+    if (record?.s === 'd' && record.h === hash) await this.deps.gate.redis.del(this.deps.gate.opKey(opRef));
   }
 
   /** Where money going back to a card lands: the card, or the card that replaced it. */

@@ -104,16 +104,15 @@ export class CardTransit {
     const ownDate = businessDateOf(t.at);
     const today = businessDateOf(this.deps.clock.now());
     for (let attempt = 0; attempt <= tapRetriesMax; attempt++) {
-      const snap = await this.read(t.cardNo, t.tapId);
+      const snap = await this.read(t);
       if (snap.record) {
         const answer = await this.fromRecord(t, snap.record);
         if (answer) return answer;
         continue; // the earlier attempt was undone: rate anew
       }
       if (!snap.card) {
-        const snapshot = await this.deps.cards.snapshot(t.cardNo, businessDateOf(this.deps.clock.now()));
-        if (!snapshot) return this.decline(t, Code.invalidCard, 'unknown card');
-        await this.deps.gate.install(snapshot);
+        const loaded = await this.deps.gate.loadFrom(t.cardNo, () => this.deps.cards.snapshot(t.cardNo, businessDateOf(this.deps.clock.now())));
+        if (loaded === 'unknown') return this.decline(t, Code.invalidCard, 'unknown card');
         continue;
       }
       const statusCode = snap.card.status === 'lost' ? Code.lostCard : snap.card.status !== 'active' ? Code.blockedCard : snap.card.expiresOn !== null && snap.card.expiresOn < ownDate ? Code.expiredCard : null;
@@ -208,12 +207,12 @@ export class CardTransit {
     // them all, another process has one in flight: give its commit a moment (bounded), so that the
     // re-rating does not leave it out.
     for (let wait = 0; sameDay && wait < slowPathWaitsMax; wait++) {
-      const known = rateDay(policy, { cardType: cardType as never }, day.taps.filter((s) => s.tapId !== t.tapId).map(engineTapOf), this.reconciler.closeOptions(day, businessDate)).state;
+      const known = rateDay(policy, { cardType: cardType as never }, day.taps.filter((s) => !sameTap(s, t)).map(engineTapOf), this.reconciler.closeOptions(day, businessDate)).state;
       if (known && sameDayState(known, base.state)) break;
       await new Promise((resolve) => setTimeout(resolve, slowPathWaitMs));
       day = await this.reconciler.load(t.cardNo, businessDate);
     }
-    const earlier = day.taps.filter((s) => s.tapId !== t.tapId);
+    const earlier = day.taps.filter((s) => !sameTap(s, t));
     const rated = rateDay(policy, { cardType: cardType as never }, [...earlier.map(engineTapOf), engineTapOf(t)], this.reconciler.closeOptions(day, businessDate));
     const r = rated.results[earlier.length]!;
     if (!r.ok) return this.engineDecline(t, r);
@@ -254,7 +253,7 @@ export class CardTransit {
     if (outcome.kind === 'approved') {
       if (outcome.replayed) {
         // The first answer of this tap id is the stored one (this rating may differ from it).
-        const known = (await tapsById(this.deps.pool, [t.tapId])).get(t.tapId);
+        const known = (await tapsById(this.deps.pool, t.terminal.terminalId, [t.tapId])).get(t.tapId);
         if (known) return fromStored(t, known);
       }
       const balanceFen = BigInt(String(outcome.reply.balance ?? '0'));
@@ -262,7 +261,7 @@ export class CardTransit {
       return { status: 'accepted', replayed: outcome.replayed, code: Code.approved, fareFen, balanceFen, journeyId, explanation };
     }
     // The gate declined: unless the tap was recorded before (its Redis record lost), that is the answer.
-    const known = (await tapsById(this.deps.pool, [t.tapId])).get(t.tapId);
+    const known = (await tapsById(this.deps.pool, t.terminal.terminalId, [t.tapId])).get(t.tapId);
     if (known) return fromStored(t, known);
     return rejected(outcome.code, outcome.code === Code.insufficientFunds ? 'insufficient funds or card in debt' : 'declined');
   }
@@ -273,10 +272,10 @@ export class CardTransit {
 
   /** A decline before the gate: the stored first answer if the tap was seen, else remembered for retries. */
   private async decline(t: TapInput, code: ResponseCode, reason: string): Promise<TapAnswer> {
-    const known = (await tapsById(this.deps.pool, [t.tapId])).get(t.tapId);
+    const known = (await tapsById(this.deps.pool, t.terminal.terminalId, [t.tapId])).get(t.tapId);
     if (known) return fromStored(t, known);
     const record: OpRecord = { s: 'd', h: t.requestHash, r: { code, reason } };
-    await this.deps.gate.remember({ cardNo: t.cardNo, opKind: tapOpKind, opId: t.tapId }, record);
+    await this.deps.gate.remember(this.opRef(t), record);
     return rejected(code, reason);
   }
 
@@ -288,7 +287,7 @@ export class CardTransit {
       if (record.h !== t.requestHash) return conflict();
       if (Date.now() > deadline) return rejected(Code.systemMalfunction, 'the same tap is still being committed; retry');
       await new Promise((resolve) => setTimeout(resolve, 5));
-      record = await this.deps.gate.readRecord({ cardNo: t.cardNo, opKind: tapOpKind, opId: t.tapId });
+      record = await this.deps.gate.readRecord(this.opRef(t));
     }
     if (!record) return null;
     if (record.h !== t.requestHash) return conflict();
@@ -305,9 +304,15 @@ export class CardTransit {
     };
   }
 
-  private async read(cardNo: string, tapId: string): Promise<{ card: CachedCard | null; fareRaw: string | null; record: OpRecord | null }> {
+  /** The tap's idempotency record: its tapId is its validator's (DESIGN §11). */
+  private opRef(t: TapInput): { cardNo: string; opKind: string; opId: string; terminalId: string } {
+    return { cardNo: t.cardNo, opKind: tapOpKind, opId: t.tapId, terminalId: t.terminal.terminalId };
+  }
+
+  private async read(t: TapInput): Promise<{ card: CachedCard | null; fareRaw: string | null; record: OpRecord | null }> {
     const k = this.deps.keys;
-    const results = await this.deps.redis.pipeline().hmget(k.cardState(cardNo), 'st', 'ty', 'ex', 'tu').get(k.cardFare(cardNo)).get(k.cardOp(cardNo, tapOpKind, tapId)).exec();
+    const cardNo = t.cardNo;
+    const results = await this.deps.redis.pipeline().hmget(k.cardState(cardNo), 'st', 'ty', 'ex', 'tu').get(k.cardFare(cardNo)).get(this.deps.gate.opKey(this.opRef(t))).exec();
     const failed = results?.find(([error]) => error);
     if (!results || failed) throw failed?.[0] ?? new Error('redis pipeline answered nothing');
     const [st, ty, ex, tu] = results[0]![1] as (string | null)[];
@@ -319,6 +324,11 @@ export class CardTransit {
       record: recordRaw ? (JSON.parse(recordRaw) as OpRecord) : null,
     };
   }
+}
+
+/** Whether a stored tap is this tap: a tapId is unique only within its validator. */
+function sameTap(s: StoredTap, t: TapInput): boolean {
+  return s.tapId === t.tapId && s.terminalId === t.terminal.terminalId;
 }
 
 /** The stored form of a tap just charged (for re-rating the rest of its day without reading it back). */

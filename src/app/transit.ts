@@ -141,7 +141,7 @@ export class TransitService {
         fresh.push({ index, tap: c.tap });
       }
     });
-    const known = await tapsById(this.deps.pool, fresh.map((f) => f.tap.tapId));
+    const known = await tapsById(this.deps.pool, terminal.terminalId, fresh.map((f) => f.tap.tapId));
     const rejectedRows: TapRow[] = [];
     const byCard = new Map<string, { index: number; tap: TapInput }[]>();
     for (const f of fresh) {

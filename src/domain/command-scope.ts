@@ -1,8 +1,9 @@
-// The scope of a command's client id (DESIGN §11): a terminal's paymentId, topupId and refundId
-// (and a payment's reversal) are its own; admin-token top-ups share their channel's; every other
-// kind of command has one global scope. Mirrors the journal's generated op_scope (migration 0010b).
+// The scope of a command's client id (DESIGN §11): a terminal's paymentId, topupId, refundId, tapId
+// and claimId (and a payment's reversal, a claim's cancellation) are its own; admin-token top-ups
+// share their channel's; every other kind of command has one global scope. Mirrors the journal's
+// generated op_scope (migrations 0010b, 0018).
 
-export const scopedOpKinds: readonly string[] = ['payment', 'payment-reversal', 'refund', 'topup'];
+export const scopedOpKinds: readonly string[] = ['payment', 'payment-reversal', 'refund', 'topup', 'tap', 'medical-settle', 'medical-cancel'];
 
 export interface ScopedCommand {
   opKind: string;

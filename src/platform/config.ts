@@ -1,7 +1,9 @@
 // Configuration from the environment (DESIGN §9), validated once at start: a bad value stops the
 // process with a message naming the variable.
+import { availableParallelism } from 'node:os';
 
-export type Role = 'all' | 'api' | 'iso' | 'worker';
+/** `web` = api + iso without the jobs worker: what `npm start` runs in each of its worker processes. */
+export type Role = 'all' | 'api' | 'iso' | 'worker' | 'web';
 
 export interface Config {
   nodeEnv: string;
@@ -35,6 +37,14 @@ export interface Config {
   ledgerQueueMax: number;
   /** Event-loop delay above which HTTP requests are refused with 503 (under-pressure). */
   eventLoopDelayMaxMs: number;
+  /** HTTP/ISO worker processes `npm start` runs on the same ports (src/supervisor.ts). */
+  webConcurrency: number;
+  /** Life of a process's owner lease in Redis without a heartbeat; then its pending marks are recovered. */
+  ownerLeaseMs: number;
+  /** REDIS_CLUSTER=1: `redisUrl` is a comma-separated list of cluster seeds. */
+  redisCluster: boolean;
+  /** The seeds of `redisUrl` (one URL unless a cluster). */
+  redisSeeds: string[];
 }
 
 export const devAdminToken = 'dev-admin-token';
@@ -93,7 +103,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (jwtSecret.length < 32) throw new ConfigError('JWT_SECRET', 'must be at least 32 characters');
   if (production && jwtSecret === devJwtSecret) throw new ConfigError('JWT_SECRET', 'the development default is refused in production');
   const role = str(env, 'ROLE', 'all');
-  if (!['all', 'api', 'iso', 'worker'].includes(role)) throw new ConfigError('ROLE', 'must be all, api, iso or worker');
+  if (!['all', 'api', 'iso', 'worker', 'web'].includes(role)) throw new ConfigError('ROLE', 'must be all, api, iso, worker or web');
   const seed = str(env, 'SEED', '1');
   if (seed !== '0' && seed !== '1') throw new ConfigError('SEED', 'must be 0 or 1');
   const logLevel = str(env, 'LOG_LEVEL', 'info');
@@ -113,10 +123,18 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const topupMax = str(env, 'TOPUP_AMOUNT_MAX', '100000');
   if (!/^[1-9]\d{0,12}$/.test(topupMax)) throw new ConfigError('TOPUP_AMOUNT_MAX', 'must be a positive integer number of fen');
+  const cluster = str(env, 'REDIS_CLUSTER', '0');
+  if (cluster !== '0' && cluster !== '1') throw new ConfigError('REDIS_CLUSTER', 'must be 0 or 1');
+  const redisRaw = str(env, 'REDIS_URL', 'redis://127.0.0.1:6379/0');
+  const redisSeeds = cluster === '1' ? redisRaw.split(',').map((s) => s.trim()).filter((s) => s !== '') : [redisRaw];
+  if (redisSeeds.length === 0) throw new ConfigError('REDIS_URL', 'needs at least one redis://host:port seed');
+  for (const seed of redisSeeds) url({ REDIS_URL: seed }, 'REDIS_URL', seed, ['redis:', 'rediss:']);
   return {
     nodeEnv,
     databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/citizencard', ['postgres:', 'postgresql:']),
-    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379/0', ['redis:', 'rediss:']),
+    redisUrl: redisRaw,
+    redisCluster: cluster === '1',
+    redisSeeds,
     redisKeyPrefix: str(env, 'REDIS_KEY_PREFIX', 'cc:'),
     httpPort: int(env, 'HTTP_PORT', 8080, 0, 65535),
     httpHost: str(env, 'HTTP_HOST', '0.0.0.0'),
@@ -139,5 +157,7 @@ export function loadConfig(env: Env = process.env): Config {
     ledgerBatchWaitMs: int(env, 'LEDGER_BATCH_WAIT_MS', 0, 0, 1000),
     ledgerQueueMax: int(env, 'LEDGER_QUEUE_MAX', 20_000, 1, 1_000_000),
     eventLoopDelayMaxMs: int(env, 'EVENT_LOOP_DELAY_MAX_MS', 1000, 10, 60_000),
+    webConcurrency: int(env, 'WEB_CONCURRENCY', availableParallelism(), 1, 256),
+    ownerLeaseMs: int(env, 'OWNER_LEASE_MS', 30_000, 500, 600_000),
   };
 }

@@ -101,7 +101,7 @@ export const isoArea: Area = {
     const gateway = buildIsoGateway(system);
     system.iso = gateway;
     system.onClose.push(() => gateway.close());
-    if (system.config.role !== 'all' && system.config.role !== 'iso') return;
+    if (system.config.role !== 'all' && system.config.role !== 'iso' && system.config.role !== 'web') return;
     system.onStart.push(async () => {
       // TERMINAL_TLS_ONLY: terminals reach the gateway only through ISO_TLS_PORT (src/wiring/pki.ts).
       if (system.config.terminalTlsOnly) return;

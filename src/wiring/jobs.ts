@@ -66,6 +66,7 @@ export function buildRunners(system: System): Record<JobName, JobRunner> {
 export function createJobs(system: System, options: Partial<NightlyJobsOptions> = {}): NightlyJobs {
   return new NightlyJobs({
     redisUrl: system.config.redisUrl,
+    redisCluster: system.config.redisCluster,
     prefix: jobsKeyPrefix(system.config.redisKeyPrefix),
     pool: system.pool,
     runs: new JobRuns(system.pool),

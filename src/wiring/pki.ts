@@ -98,12 +98,12 @@ export const pkiArea: Area = {
       if (role === 'worker') return;
       const options = mtlsServerOptions(await pki.serverCredentials(system.config.tlsServerHosts));
       const host = system.config.httpHost;
-      if (role === 'all' || role === 'iso') {
+      if (role === 'all' || role === 'iso' || role === 'web') {
         isoTls = new IsoTlsListener(system.iso.server, gate, options, system.log, defaultIsoLimits.connectionsMax);
         isoTlsPort = await isoTls.listen(system.config.isoTlsPort, host);
         system.log.info({ port: isoTlsPort }, 'ISO 8583 over mutual TLS listening');
       }
-      if (role === 'all' || role === 'api') {
+      if (role === 'all' || role === 'api' || role === 'web') {
         await system.http.ready();
         // The same fastify routes, reached through an HTTPS server that requires client certificates.
         httpsServer = https.createServer(options, (req, res) => system.http.routing(req, res));

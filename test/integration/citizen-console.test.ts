@@ -156,11 +156,11 @@ describe('GET /v1/admin/console/drift', () => {
     const { cardNo } = await issueCard(sys.http, { balance: 2000 });
     expect((await pay(cardNo, 100)).json().approved).toBe(true);
     await sys.redis.hset(sys.keys.cardState(cardNo), 'pu', '1800'); // as if a 100 payment passed the gate …
-    await sys.redis.sadd(sys.keys.pending(), `${cardNo} payment:in-flight`); // … and awaits its commit
+    await sys.redis.sadd(sys.keys.pending(cardNo), `${cardNo} payment:in-flight`); // … and awaits its commit
     const r = (await get('/v1/admin/console/drift')).json();
     expect(r.ok).toBe(true);
     expect(r.inFlight).toBeGreaterThanOrEqual(1);
-    await sys.redis.srem(sys.keys.pending(), `${cardNo} payment:in-flight`);
+    await sys.redis.srem(sys.keys.pending(cardNo), `${cardNo} payment:in-flight`);
     await sys.gate.forget(cardNo);
   });
 });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSystem, type TestSystem } from '../support/system.js';
 import { admin, issueCard, retailPos, type RegisteredTerminal } from '../support/fixtures.js';
 import { loadConfig } from '../../src/platform/config.js';
+import { pendingCount } from '../support/pending.js';
 
 let sys: TestSystem;
 let pos: RegisteredTerminal;
@@ -59,7 +60,7 @@ describe('ledger queue maximum', () => {
       const pg = await sys.pool.query(`SELECT balance::text AS b FROM accounts WHERE kind = 'purse' AND owner_id = $1`, [cardNo]);
       expect(await sys.redis.hget(sys.keys.cardState(cardNo), 'pu')).toBe(pg.rows[0].b);
     }
-    expect(await sys.redis.scard(sys.keys.pending())).toBe(0);
+    expect(await pendingCount(sys.redis, sys.config.redisKeyPrefix)).toBe(0);
     for (const b of refused) expect(await sys.redis.get(sys.keys.cardOp(b.cardNo, 'payment', b.paymentId))).toBeNull();
     const tb = await sys.http.inject({ method: 'GET', url: '/v1/admin/trial-balance', headers: admin });
     expect(tb.json()).toMatchObject({ balanced: true, total: 0, mismatched: [] });

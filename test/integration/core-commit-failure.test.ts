@@ -47,7 +47,7 @@ async function expectNothingHalfDone(cardNo: string, paymentId: string, purse: n
   expect(await pgPurse(cardNo)).toBe(purse);
   expect(await redisPurse(cardNo)).toBe(purse);
   expect(await sys.redis.get(sys.keys.cardOp(cardNo, 'payment', `${pos.terminalId}/${paymentId}`))).toBeNull(); // ids are scoped to the terminal (DESIGN §11)
-  expect(await sys.redis.sismember(sys.keys.pending(), `${cardNo} payment:${pos.terminalId}/${paymentId}`)).toBe(0);
+  expect(await sys.redis.sismember(sys.keys.pending(cardNo), `${cardNo} payment:${pos.terminalId}/${paymentId}`)).toBe(0);
   expect(await transferCount(paymentId)).toBe(0);
   const tb = await sys.http.inject({ method: 'GET', url: '/v1/admin/trial-balance', headers: admin });
   expect(tb.json()).toMatchObject({ balanced: true, total: 0, mismatched: [] });
@@ -169,13 +169,13 @@ describe('Redis failing after the commit', () => {
     expect(first.json()).toMatchObject({ approved: true, code: '00', balance: 850 });
     // The record is still pending and the card still marked.
     expect(JSON.parse((await sys.redis.get(sys.keys.cardOp(cardNo, 'payment', `${pos.terminalId}/fin-1`)))!).s).toBe('p');
-    expect(await sys.redis.sismember(sys.keys.pending(), `${cardNo} payment:${pos.terminalId}/fin-1`)).toBe(1);
+    expect(await sys.redis.sismember(sys.keys.pending(cardNo), `${cardNo} payment:${pos.terminalId}/fin-1`)).toBe(1);
     const started = Date.now();
     const replay = await pay({ paymentId: 'fin-1', cardNo, amount: 150 });
     expect(replay.json()).toEqual(first.json());
     expect(Date.now() - started).toBeLessThan(2_000); // not after the pending wait maximum
     expect(JSON.parse((await sys.redis.get(sys.keys.cardOp(cardNo, 'payment', `${pos.terminalId}/fin-1`)))!).s).toBe('f');
-    expect(await sys.redis.sismember(sys.keys.pending(), `${cardNo} payment:${pos.terminalId}/fin-1`)).toBe(0);
+    expect(await sys.redis.sismember(sys.keys.pending(cardNo), `${cardNo} payment:${pos.terminalId}/fin-1`)).toBe(0);
     expect(await transferCount('fin-1')).toBe(1);
     await sys.ledger.drain();
     expect([await pgPurse(cardNo), await redisPurse(cardNo)]).toEqual([850, 850]);
@@ -252,7 +252,7 @@ describe('a COMMIT whose answer is lost', () => {
     expect(await transferCount('unknown-1')).toBe(1);
     expect(await sys.redis.exists(sys.keys.cardState(cardNo))).toBe(0);
     expect(await sys.redis.get(sys.keys.cardOp(cardNo, 'payment', 'unknown-1'))).toBeNull();
-    expect(await sys.redis.sismember(sys.keys.pending(), `${cardNo} payment:unknown-1`)).toBe(0);
+    expect(await sys.redis.sismember(sys.keys.pending(cardNo), `${cardNo} payment:unknown-1`)).toBe(0);
     // The retry is answered from the ledger with the first commit's id and balance.
     const retry = await pay({ paymentId: 'unknown-1', cardNo, amount: 400 });
     expect(retry.json()).toMatchObject({ approved: true, code: '00', balance: 600 });

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSystem, type TestSystem } from '../support/system.js';
 import { admin, issueCard, retailPos, type RegisteredTerminal } from '../support/fixtures.js';
+import { pendingCount } from '../support/pending.js';
 
 let sys: TestSystem;
 let pos: RegisteredTerminal;
@@ -43,7 +44,7 @@ describe('many payments on one card', () => {
     expect(await pgPurse(cardNo)).toBe(0);
     const rows = await sys.pool.query(`SELECT count(*)::int AS n, coalesce(sum(amount), 0)::int AS total FROM transfers WHERE op_kind = 'payment' AND card_no = $1`, [cardNo]);
     expect(rows.rows[0]).toEqual({ n: 50, total: 5000 });
-    expect(await sys.redis.scard(sys.keys.pending())).toBe(0);
+    expect(await pendingCount(sys.redis, sys.config.redisKeyPrefix)).toBe(0);
     expect(await trialBalance()).toMatchObject({ balanced: true, total: 0, mismatched: [] });
 
     // The declines were remembered: replaying any of the 100 ids answers as the first time.

@@ -10,13 +10,15 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import { adminToken, dropDatabase } from '../support/system.js';
+import { adminToken, deleteByPrefix, dropDatabase, testClusterUrl, testOnCluster } from '../support/system.js';
+import { connectRedis } from '../../src/adapters/redis/client.js';
 import { adminUrl, templateDb, urlFor } from '../support/db-names.js';
+import { pendingCount } from '../support/pending.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+const redisUrl = testOnCluster ? testClusterUrl : (process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0');
 const readyWaitMsMax = 40_000;
 const cardCount = 20;
 const cardBalanceFen = 5_000;
@@ -106,6 +108,7 @@ class Server {
         HOME: process.env.HOME,
         DATABASE_URL: urlFor(this.dbName),
         REDIS_URL: redisUrl,
+        REDIS_CLUSTER: testOnCluster ? '1' : '0',
         REDIS_KEY_PREFIX: this.prefix,
         ADMIN_TOKEN: adminToken,
         SEED: '0',
@@ -118,6 +121,7 @@ class Server {
         REPORTS_DIR: `var/test-reports/${this.dbName}`,
         // A batch wait that keeps commands in flight between the gate and the commit.
         LEDGER_BATCH_WAIT_MS: '40',
+        WEB_CONCURRENCY: '1',
       },
     });
     this.child = child;
@@ -181,14 +185,7 @@ function processAlive(pid: number): boolean {
 }
 
 async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.del(...keys);
-  } while (cursor !== '0');
-  return deleted;
+  return deleteByPrefix(redis, prefix);
 }
 
 interface Payment {
@@ -222,7 +219,7 @@ beforeAll(async () => {
   world.dbName = await createCrashDatabase();
   world.prefix = `t:${world.dbName}:`;
   world.server = new Server(world.dbName, world.prefix, await freePort());
-  world.redis = new Redis(redisUrl);
+  world.redis = connectRedis(redisUrl, testOnCluster, {});
   world.db = new pg.Client({ connectionString: urlFor(world.dbName) });
   world.db.on('error', () => undefined); // a dropped connection fails the next query, which the test reports
   await world.db.connect();
@@ -280,13 +277,13 @@ async function loadAndKill(round: number): Promise<void> {
   while (answers.size - answeredBefore < answersBeforeKill && next < sent.length) await new Promise((r) => setTimeout(r, 2));
   // Kill while commands sit between the gate and their commit (a 40 ms batch wait keeps them there).
   const killBy = Date.now() + 10_000;
-  while (Date.now() < killBy && (await redis!.scard(`${world.prefix}pending`)) < 2) await new Promise((r) => setImmediate(r));
+  while (Date.now() < killBy && (await pendingCount(redis!, world.prefix)) < 2) await new Promise((r) => setImmediate(r));
   await server!.kill('SIGKILL');
   killed = true;
   await load;
   client.close();
   world.client = null;
-  const pendingAtKill = await redis!.scard(`${world.prefix}pending`);
+  const pendingAtKill = await pendingCount(redis!, world.prefix);
   world.timings.push(`round ${round}: issued ${next}, answered ${answers.size - answeredBefore}, pending at kill ${pendingAtKill}`);
   expect(pendingAtKill, 'the kill should land while commands are between gate and commit').toBeGreaterThan(0);
   expect(next).toBeLessThan(sent.length); // the load was cut short
@@ -299,7 +296,7 @@ async function restartAndVerify(round: number, opts: { redisLost: boolean }): Pr
   const client = await timed(`round ${round} restart`, world.server!.start());
   world.client = client;
   // Startup recovery ran before ready: nothing is left pending.
-  expect(await redis!.scard(`${world.prefix}pending`)).toBe(0);
+  expect(await pendingCount(redis!, world.prefix)).toBe(0);
 
   // Every answered approval is in the ledger exactly once, under the answered transaction id.
   const rows = await db!.query<{ op_id: string; transfer_id: string }>(`SELECT op_id, transfer_id::text FROM transfers WHERE op_kind = 'payment'`);

@@ -51,7 +51,7 @@ describe('redis-drift', () => {
     await sys.redis.hset(sys.keys.cardState(a), 'pu', '1500'); // ledger 1000
     await sys.redis.hset(sys.keys.cardState(b), 'me', '900'); // ledger 500
     await sys.redis.hset(sys.keys.cardState(c), 'pu', '1'); // ledger 3000, but a command is in flight
-    await sys.redis.sadd(sys.keys.pending(), `${c} payment:in-flight-1`);
+    await sys.redis.sadd(sys.keys.pending(c), `${c} payment:in-flight-1`);
     await sys.redis.hdel(sys.keys.cardState(e), 'me', 'st'); // a partial hash
     try {
       const run = await runJob(sys, 'redis-drift', '2024-09-03');
@@ -72,7 +72,7 @@ describe('redis-drift', () => {
       const balance = await sys.http.inject({ method: 'GET', url: `/v1/cards/${a}/balance`, headers: admin });
       expect(balance.json()).toMatchObject({ purse: 1000, medical: 500 });
     } finally {
-      await sys.redis.srem(sys.keys.pending(), `${c} payment:in-flight-1`);
+      await sys.redis.srem(sys.keys.pending(c), `${c} payment:in-flight-1`);
     }
     // Once the command is no longer in flight, the next run repairs that card too; then all agree.
     const again = await runJob(sys, 'redis-drift', '2024-09-04');

@@ -70,6 +70,11 @@ async function claimRow(claimId: string) {
   return r.rows[0] as Record<string, unknown> | undefined;
 }
 
+async function claimRows(claimId: string) {
+  const r = await sys.pool.query<{ terminal_id: string }>(`SELECT terminal_id FROM medical_claims WHERE claim_id = $1`, [claimId]);
+  return r.rows;
+}
+
 describe('POST /v1/medical/presettle', () => {
   it('computes the split and moves nothing', async () => {
     const { cardNo, citizenId } = await issueCard(sys.http, { balance: 10_000, medical: 50_000 });
@@ -181,11 +186,16 @@ describe('POST /v1/medical/settle', () => {
       expect(res.statusCode).toBe(409);
       expect(res.json()).toMatchObject({ status: 409, code: '94' });
     }
-    // The same claimId from another hospital is another claim's id: refused too.
-    expect((await settle(body, pharmacy)).statusCode).toBe(409);
     expect(await transfersFor(cardNo)).toBe(transfers);
     expect(await balances(cardNo)).toEqual(after);
     expect(await ytdOf(citizenId)).toEqual({ deductibleUsed: 80_000, fundPaid: 14_000 });
+    // The same claimId from another hospital's POS is that POS's own claim (DESIGN §11: claim ids
+    // are scoped to their terminal), idempotent there in turn.
+    const elsewhere = await settle(body, pharmacy);
+    expect(elsewhere.statusCode).toBe(200);
+    expect(elsewhere.json()).toMatchObject({ approved: true, code: '00' });
+    expect((await settle(body, pharmacy)).json()).toEqual(elsewhere.json());
+    expect((await claimRows('idem-1')).map((r) => r.terminal_id).sort()).toEqual([hospital.terminalId, pharmacy.terminalId].sort());
   });
 
   it('moves money once for 10 concurrent identical settlements', async () => {

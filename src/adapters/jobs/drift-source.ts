@@ -1,9 +1,10 @@
 // Redis and PostgreSQL sides of the redis-drift job: cached card states found by SCAN over the
 // card keys of this prefix, their ledger balances, and the in-flight check against the pending set.
 import type { Pool } from '../postgres/db.js';
-import type { CardRedis } from '../redis/client.js';
+import { scanTargets, type CardRedis } from '../redis/client.js';
 import type { RedisKeys } from '../redis/keys.js';
 import type { CardGate } from '../redis/card-gate.js';
+import { cardsInFlight } from '../redis/in-flight.js';
 import type { CachedCard, DriftSource, LedgerCard } from '../../app/jobs/redis-drift.js';
 
 /** Keys asked of Redis per SCAN step (a hint; a page holds the card states among them). */
@@ -23,19 +24,21 @@ export class RedisDriftSource implements DriftSource {
   }
 
   async *cachedCards(): AsyncGenerator<CachedCard[]> {
-    let cursor = '0';
-    do {
-      const [next, found] = await this.redis.scan(cursor, 'MATCH', this.keys.cardPattern(), 'COUNT', driftScanCount);
-      cursor = next;
-      const cardNos = [...new Set(found.map((k) => this.stateKey.exec(k)?.[1]).filter((c): c is string => c !== undefined))];
-      if (cardNos.length > 0) yield [...(await this.reread(cardNos)).values()];
-    } while (cursor !== '0');
+    // SCAN is per server: every master of a cluster in turn.
+    for (const node of scanTargets(this.redis)) {
+      let cursor = '0';
+      do {
+        const [next, found] = await node.scan(cursor, 'MATCH', this.keys.cardPattern(), 'COUNT', driftScanCount);
+        cursor = next;
+        const cardNos = [...new Set(found.map((k) => this.stateKey.exec(k)?.[1]).filter((c): c is string => c !== undefined))];
+        if (cardNos.length > 0) yield [...(await this.reread(cardNos)).values()];
+      } while (cursor !== '0');
+    }
   }
 
   async reread(cardNos: string[]): Promise<Map<string, CachedCard>> {
-    const pipeline = this.redis.pipeline();
-    for (const cardNo of cardNos) pipeline.hmget(this.keys.cardState(cardNo), 'pu', 'me', 'st');
-    const replies = (await pipeline.exec()) ?? [];
+    // One command per card, auto-pipelined (a cluster spreads the cards over its nodes).
+    const replies = await Promise.all(cardNos.map((cardNo) => this.redis.hmget(this.keys.cardState(cardNo), 'pu', 'me', 'st').then((fields) => [null, fields] as [Error | null, unknown], (error: Error) => [error, null] as [Error | null, unknown])));
     const out = new Map<string, CachedCard>();
     cardNos.forEach((cardNo, i) => {
       const [error, fields] = replies[i] ?? [null, null];
@@ -64,19 +67,7 @@ export class RedisDriftSource implements DriftSource {
   }
 
   async inFlight(cardNos: string[]): Promise<Set<string>> {
-    const wanted = new Set(cardNos);
-    const busy = new Set<string>();
-    // Members are "<cardNo> <opKind>:<opId>"; the set holds only uncommitted commands, so it is small.
-    let cursor = '0';
-    do {
-      const [next, members] = await this.redis.sscan(this.keys.pending(), cursor, 'COUNT', 1000);
-      cursor = next;
-      for (const m of members) {
-        const cardNo = m.slice(0, m.indexOf(' '));
-        if (wanted.has(cardNo)) busy.add(cardNo);
-      }
-    } while (cursor !== '0');
-    return busy;
+    return cardsInFlight(this.redis, this.keys, cardNos);
   }
 
   async forget(cardNo: string): Promise<void> {

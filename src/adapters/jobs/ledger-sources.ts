@@ -223,8 +223,8 @@ SELECT t.op_kind, t.op_id, max(t.card_no) AS card_no, max(t.terminal_id) AS term
   JOIN accounts da ON da.account_id = t.debit_account_id
   JOIN accounts ca ON ca.account_id = t.credit_account_id
  WHERE t.business_date = $1 AND t.op_kind IN ('medical-settle', 'medical-cancel')
- GROUP BY t.op_kind, t.op_id
- ORDER BY t.op_id COLLATE "C", t.op_kind = 'medical-cancel'`;
+ GROUP BY t.op_kind, t.op_scope, t.op_id
+ ORDER BY t.op_id COLLATE "C", t.op_scope COLLATE "C", t.op_kind = 'medical-cancel'`;
 
 export class PgMedicalClaimsSource implements MedicalClaimsSource {
   constructor(private readonly pool: Pool) {}

@@ -3,7 +3,8 @@
 // the order they were queued. Every run is keyed by job name and business date, recorded in
 // job_runs, and serialised per (name, date) by a PostgreSQL advisory lock.
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { connectRedis } from '../redis/client.js';
 import type { Pool } from '../postgres/db.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Clock } from '../../platform/clock.js';
@@ -63,6 +64,8 @@ export interface RunState {
 
 export interface NightlyJobsDeps {
   redisUrl: string;
+  /** `redisUrl` lists the seeds of a Redis Cluster. */
+  redisCluster?: boolean;
   /** BullMQ key prefix, derived from REDIS_KEY_PREFIX so that each system (and test) has its own. */
   prefix: string;
   pool: Pool;
@@ -76,10 +79,10 @@ export interface NightlyJobsDeps {
   onAttempt?: (name: JobName, outcome: 'completed' | 'failed' | 'retrying', seconds: number, finishedAt: Date) => void;
 }
 
-function jobsRedis(url: string, forWorker: boolean): Redis {
+function jobsRedis(url: string, forWorker: boolean, cluster = false): Redis {
   // Workers block on Redis and must retry forever (BullMQ requires maxRetriesPerRequest: null);
   // the queue answers HTTP calls and should fail fast when Redis is down.
-  const redis = new Redis(url, { maxRetriesPerRequest: forWorker ? null : 2, enableReadyCheck: true, connectTimeout: 3000 });
+  const redis = connectRedis(url, cluster, { maxRetriesPerRequest: forWorker ? null : 2, enableReadyCheck: true, connectTimeout: 3000 });
   redis.on('error', () => undefined);
   return redis;
 }
@@ -101,7 +104,7 @@ export class NightlyJobs {
 
   constructor(private readonly deps: NightlyJobsDeps) {
     this.options = { ...defaultNightlyJobsOptions, ...deps.options };
-    const connection = jobsRedis(deps.redisUrl, false);
+    const connection = jobsRedis(deps.redisUrl, false, deps.redisCluster);
     this.connections.push(connection);
     this.queue = new Queue<JobData>(nightlyQueueName, { connection, prefix: deps.prefix });
     this.queue.on('error', (error) => deps.log.warn({ err: error }, 'jobs queue error'));
@@ -194,7 +197,7 @@ export class NightlyJobs {
 
   startWorker(): void {
     if (this.worker) return;
-    const connection = jobsRedis(this.deps.redisUrl, true);
+    const connection = jobsRedis(this.deps.redisUrl, true, this.deps.redisCluster);
     this.connections.push(connection);
     const worker = new Worker<JobData>(nightlyQueueName, (job) => this.process(job), {
       connection,

@@ -7,7 +7,7 @@ import type { Pool } from './db.js';
 import { type AccountDirectory, type AccountRef, accountKey } from './accounts.js';
 import { assert } from '../../platform/assert.js';
 import type { TapRow } from '../../app/ports.js';
-import { insertTapRows, knownTaps } from './transit-taps.js';
+import { insertTapRows, knownTapKey, knownTaps } from './transit-taps.js';
 
 export interface LedgerLeg {
   debit: AccountRef;
@@ -100,9 +100,14 @@ WITH input AS (
     UNION ALL
     SELECT debit_account_id, -amount FROM ins
   ) d GROUP BY account_id
+), locked AS (
+  -- Row locks in account order: batches of several processes touch the same hot rows (a merchant's
+  -- payable, an operator's receivable); locking them in one order means they queue, never deadlock.
+  SELECT a.account_id FROM accounts a WHERE a.account_id IN (SELECT account_id FROM deltas)
+  ORDER BY a.account_id FOR NO KEY UPDATE
 ), upd AS (
   UPDATE accounts a SET balance = a.balance + d.delta, updated_at = now()
-  FROM deltas d WHERE a.account_id = d.account_id
+  FROM deltas d WHERE a.account_id = d.account_id AND a.account_id IN (SELECT account_id FROM locked)
   RETURNING a.account_id
 )
 SELECT ins.transfer_id, ins.op_kind, ins.op_scope, ins.op_id, ins.leg, (SELECT count(*) FROM upd) AS updated FROM ins`;
@@ -321,7 +326,7 @@ export class LedgerWriter {
     try {
       const known = await knownTaps(this.pool, duplicates.map((p) => p.command));
       for (const p of duplicates) {
-        const k = known.get(p.command.tap!.tapId);
+        const k = known.get(knownTapKey(p.command.tap!));
         if (k) p.resolve({ status: 'duplicate', ...k });
         else p.reject(new Error('a duplicate tap has no stored row'));
       }

@@ -1,5 +1,6 @@
 // Medical claims and the citizens' year-to-date state in PostgreSQL (migrations/0004_medical.sql).
-// Each write is idempotent by claimId and moves the claim and its year-to-date effect together.
+// Each write is idempotent by (claim_scope, claimId), a claimId being its POS's own (DESIGN §11),
+// and moves the claim and its year-to-date effect together.
 import { withTransaction, type Pool } from './db.js';
 import { cancelOpKind, settleOpKind, type ClaimRecord, type LedgerMedicalOp, type MedicalClaims, type NewClaim } from '../../app/medical-records.js';
 import { reverseYtd, type MedicalItem, type YearToDate } from '../../domain/medical/index.js';
@@ -31,7 +32,7 @@ WITH ins AS (
   INSERT INTO medical_claims (claim_id, card_no, citizen_id, merchant_id, terminal_id, business_date, year, status, items,
                               use_purse, total, fund, personal, purse, cash, deductible_part, request_hash, transfer_id, settled_at)
   VALUES ($1, $2, $3, $4, $5, $6, $7, 'settled', $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-  ON CONFLICT (claim_id) DO NOTHING
+  ON CONFLICT (claim_scope, claim_id) DO NOTHING
   RETURNING citizen_id, year, deductible_part, fund
 ), ytd AS (
   INSERT INTO medical_ytd (citizen_id, year, deductible_used, fund_paid)
@@ -50,18 +51,27 @@ SELECT citizen_id, year,
        sum(CASE WHEN status = 'settled' THEN fund ELSE 0 END)::bigint AS fund_paid
   FROM medical_claims GROUP BY citizen_id, year`;
 
-const ledgerOpColumns = `t.op_kind, t.op_id, t.transfer_id, t.card_no, t.terminal_id, t.business_date, t.request_hash, t.detail, t.created_at`;
+// A cancellation names the scope of the claim it cancels (detail.claimScope, the same POS); one
+// written before claim ids were scoped (migration 0018) does not, and its op_scope may be another
+// POS of the same merchant.
+const cancelScope = `coalesce(t.detail ->> 'claimScope', t.op_scope)`;
+const ledgerOpColumns = `t.op_kind, t.op_id, CASE WHEN t.op_kind = '${cancelOpKind}' THEN ${cancelScope} ELSE t.op_scope END AS claim_scope,
+  t.transfer_id, t.card_no, t.terminal_id, t.business_date, t.request_hash, t.detail, t.created_at`;
 
 // A settlement without its claim row, or a cancellation whose claim is not marked cancelled.
 const orphanFilter = `t.op_kind IN ('${settleOpKind}', '${cancelOpKind}') AND t.leg = 0
   AND NOT EXISTS (SELECT 1 FROM medical_claims c
-                   WHERE c.claim_id = t.op_id AND (t.op_kind = '${settleOpKind}' OR c.status = 'cancelled'))`;
+                   WHERE c.claim_id = t.op_id
+                     AND ((t.op_kind = '${settleOpKind}' AND c.claim_scope = t.op_scope)
+                       OR (t.op_kind = '${cancelOpKind}' AND c.status = 'cancelled'
+                           AND (c.claim_scope = ${cancelScope}
+                                OR (NOT (t.detail ? 'claimScope') AND c.merchant_id = t.detail ->> 'merchantId')))))`;
 
 export class PgMedicalClaims implements MedicalClaims {
   constructor(private readonly pool: Pool) {}
 
-  async claim(claimId: string): Promise<ClaimRecord | null> {
-    const r = await this.pool.query(`SELECT ${claimColumns} FROM medical_claims WHERE claim_id = $1`, [claimId]);
+  async claim(scope: string, claimId: string): Promise<ClaimRecord | null> {
+    const r = await this.pool.query(`SELECT ${claimColumns} FROM medical_claims WHERE claim_scope = $1 AND claim_id = $2`, [scope, claimId]);
     return r.rows[0] ? toClaim(r.rows[0]) : null;
   }
 
@@ -98,12 +108,12 @@ export class PgMedicalClaims implements MedicalClaims {
     return r.rows[0]!.inserted === 1;
   }
 
-  async recordCancellation(claimId: string, at: Date): Promise<boolean> {
+  async recordCancellation(scope: string, claimId: string, at: Date): Promise<boolean> {
     return withTransaction(this.pool, async (client) => {
       const claim = await client.query<{ citizen_id: bigint; year: number; deductible_part: bigint; fund: bigint }>(
-        `UPDATE medical_claims SET status = 'cancelled', cancelled_at = $2 WHERE claim_id = $1 AND status = 'settled'
+        `UPDATE medical_claims SET status = 'cancelled', cancelled_at = $3 WHERE claim_scope = $1 AND claim_id = $2 AND status = 'settled'
          RETURNING citizen_id, year, deductible_part, fund`,
-        [claimId, at],
+        [scope, claimId, at],
       );
       const row = claim.rows[0];
       if (!row) return false;
@@ -122,8 +132,12 @@ export class PgMedicalClaims implements MedicalClaims {
     });
   }
 
-  async ledgerSettlement(claimId: string): Promise<LedgerMedicalOp | null> {
-    const r = await this.pool.query(`SELECT ${ledgerOpColumns} FROM transfers t WHERE t.op_kind = $1 AND t.op_id = $2 AND t.leg = 0`, [settleOpKind, claimId]);
+  async ledgerSettlement(scope: string, claimId: string): Promise<LedgerMedicalOp | null> {
+    const r = await this.pool.query(`SELECT ${ledgerOpColumns} FROM transfers t WHERE t.op_kind = $1 AND t.op_scope = $2 AND t.op_id = $3 AND t.leg = 0`, [
+      settleOpKind,
+      scope,
+      claimId,
+    ]);
     return r.rows[0] ? toLedgerOp(r.rows[0]) : null;
   }
 
@@ -217,6 +231,7 @@ function toLedgerOp(row: Record<string, unknown>): LedgerMedicalOp {
   return {
     opKind: row.op_kind as LedgerMedicalOp['opKind'],
     opId: row.op_id as string,
+    claimScope: row.claim_scope as string,
     transferId: row.transfer_id as bigint,
     cardNo: row.card_no as string | null,
     terminalId: row.terminal_id as string | null,

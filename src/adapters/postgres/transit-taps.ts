@@ -1,11 +1,13 @@
-// The `taps` table (migrations/0003_iso_taps.sql): the ledger writer's part (tap rows inserted in the
-// same transaction as their fare transfer) and the reads of the transit use cases.
+// The `taps` table (migrations/0003_iso_taps.sql, 0018): the ledger writer's part (tap rows inserted
+// in the same transaction as their fare transfer) and the reads of the transit use cases. A tapId
+// is unique only within its validator (DESIGN §11): rows are keyed by (terminal_id, tap_id).
 import type { Pool, PoolClient } from './db.js';
 import type { TapRow } from '../../app/ports.js';
 
 interface TapCommand {
   opKind: string;
   opId: string;
+  terminalId?: string | null;
   detail?: Record<string, unknown>;
   tap?: TapRow;
 }
@@ -16,8 +18,8 @@ INSERT INTO taps (tap_id, card_no, terminal_id, operator_id, mode, kind, route_i
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
                      $9::timestamptz[], $10::date[], $11::int8[], $12::text[], $13::text[], $14::text[], $15::jsonb[],
                      $16::bool[], $17::text[], $18::jsonb[])
-ON CONFLICT (tap_id) DO NOTHING
-RETURNING tap_id`;
+ON CONFLICT (terminal_id, tap_id) DO NOTHING
+RETURNING terminal_id, tap_id`;
 
 function tapColumns(rows: { tap: TapRow; detail: Record<string, unknown> }[]): unknown[][] {
   const cols: unknown[][] = Array.from({ length: 18 }, () => []);
@@ -43,20 +45,23 @@ export async function insertTapRows<C extends TapCommand>(client: PoolClient, co
   const rows: { tap: TapRow; detail: Record<string, unknown> }[] = [];
   for (const c of commands) {
     if (!c.tap) continue;
-    if (first.has(c.tap.tapId)) {
+    const key = tapKey(c.tap.terminalId, c.tap.tapId);
+    if (first.has(key)) {
       duplicates.add(c);
       continue;
     }
-    first.set(c.tap.tapId, c);
+    first.set(key, c);
     // The rest of the command's detail is in the tap's own columns and on its transfer.
     rows.push({ tap: c.tap, detail: { purseAfter: c.detail?.purseAfter, medicalAfter: c.detail?.medicalAfter } });
   }
   if (rows.length === 0) return duplicates;
-  const r = await client.query<{ tap_id: string }>(insertTapsSql, tapColumns(rows));
-  const inserted = new Set(r.rows.map((row) => row.tap_id));
-  for (const [tapId, c] of first) if (!inserted.has(tapId)) duplicates.add(c);
+  const r = await client.query<{ terminal_id: string; tap_id: string }>(insertTapsSql, tapColumns(rows));
+  const inserted = new Set(r.rows.map((row) => tapKey(row.terminal_id, row.tap_id)));
+  for (const [key, c] of first) if (!inserted.has(key)) duplicates.add(c);
   return duplicates;
 }
+
+const tapKey = (terminalId: string, tapId: string): string => `${terminalId}\u0000${tapId}`;
 
 /** Rejected taps of an offline upload (no money moved): recorded so that a re-upload gets the same answer. */
 export async function insertRejectedTaps(pool: Pool, taps: readonly TapRow[]): Promise<void> {
@@ -70,17 +75,25 @@ export interface KnownTap {
   detail: Record<string, unknown>;
 }
 
-/** For duplicates: the stored tap and the transfers of its command, by tap id. */
+/** For duplicates: the stored tap and the transfers of its command, by `knownTapKey` (validator and tap id). */
 export async function knownTaps(pool: Pool, commands: readonly TapCommand[]): Promise<Map<string, KnownTap>> {
   const withTap = commands.filter((c): c is TapCommand & { tap: TapRow } => c.tap !== undefined);
-  const r = await pool.query<{ tap_id: string; request_hash: string; detail: Record<string, unknown>; transfer_ids: string[] }>(
-    `SELECT t.tap_id, t.request_hash, t.detail,
-            ARRAY(SELECT x.transfer_id::text FROM transfers x WHERE x.op_kind = u.op_kind AND x.op_id = u.op_id ORDER BY x.leg) AS transfer_ids
-       FROM unnest($1::text[], $2::text[], $3::text[]) AS u(op_kind, op_id, tap_id)
-       JOIN taps t ON t.tap_id = u.tap_id`,
-    [withTap.map((c) => c.opKind), withTap.map((c) => c.opId), withTap.map((c) => c.tap.tapId)],
+  const r = await pool.query<{ terminal_id: string; tap_id: string; request_hash: string; detail: Record<string, unknown>; transfer_ids: string[] }>(
+    `SELECT t.terminal_id, t.tap_id, t.request_hash, t.detail,
+            ARRAY(SELECT x.transfer_id::text FROM transfers x
+                   WHERE x.op_kind = u.op_kind AND x.op_scope = u.terminal_id AND x.op_id = u.op_id ORDER BY x.leg) AS transfer_ids
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u(op_kind, op_id, terminal_id, tap_id)
+       JOIN taps t ON t.terminal_id = u.terminal_id AND t.tap_id = u.tap_id`,
+    [withTap.map((c) => c.opKind), withTap.map((c) => c.opId), withTap.map((c) => c.tap.terminalId), withTap.map((c) => c.tap.tapId)],
   );
-  return new Map(r.rows.map((row) => [row.tap_id, { transferIds: row.transfer_ids.map((id) => BigInt(id)), requestHash: row.request_hash, detail: row.detail }]));
+  return new Map(
+    r.rows.map((row) => [tapKey(row.terminal_id, row.tap_id), { transferIds: row.transfer_ids.map((id) => BigInt(id)), requestHash: row.request_hash, detail: row.detail }]),
+  );
+}
+
+/** The key of a tap in the map knownTaps answers. */
+export function knownTapKey(tap: Pick<TapRow, 'terminalId' | 'tapId'>): string {
+  return tapKey(tap.terminalId, tap.tapId);
 }
 
 /** A stored tap as the use cases read it. */
@@ -149,9 +162,10 @@ function storedTap(row: TapDbRow): StoredTap {
   };
 }
 
-export async function tapsById(pool: Pool, tapIds: readonly string[]): Promise<Map<string, StoredTap>> {
+/** A validator's stored taps by tap id (its tap ids are its own, DESIGN §11). */
+export async function tapsById(pool: Pool, terminalId: string, tapIds: readonly string[]): Promise<Map<string, StoredTap>> {
   if (tapIds.length === 0) return new Map();
-  const r = await pool.query<TapDbRow>(`${tapSelect} WHERE tap_id = ANY($1::text[])`, [tapIds]);
+  const r = await pool.query<TapDbRow>(`${tapSelect} WHERE terminal_id = $1 AND tap_id = ANY($2::text[])`, [terminalId, tapIds]);
   return new Map(r.rows.map((row) => [row.tap_id, storedTap(row)]));
 }
 

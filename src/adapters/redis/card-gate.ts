@@ -11,6 +11,9 @@ export const opRecordTtlSeconds = 7 * 24 * 3600;
 export const declineRecordTtlSeconds = 24 * 3600;
 /** A card's transit day state (keys.cardFare) outlives its day, so the next day's first tap sees an open journey. */
 export const fareStateTtlSeconds = 2 * 24 * 3600;
+/** How long a load from PostgreSQL waits for the card's in-flight commands to end (then MISS → 96). */
+export const loadBusyWaitMsMax = 2_000;
+const loadBusyPollMs = 5;
 
 export interface GateCall {
   cardNo: string;
@@ -44,12 +47,21 @@ export class CardGate {
   ) {}
 
   pendingMember(call: OpRef): string {
-    return `${call.cardNo} ${call.opKind}:${scopedId(call)}`;
+    return `${call.cardNo} ${this.inflightField(call)}`;
+  }
+
+  /** The command's field in the card's in-flight hash: `opKind:<scoped id>`. */
+  inflightField(call: OpRef): string {
+    return `${call.opKind}:${scopedId(call)}`;
   }
 
   /** The command's idempotency record key; a scoped client id (DESIGN §11) is `<scope>/<id>`. */
-  private opKey(call: OpRef): string {
+  opKey(call: OpRef): string {
     return this.keys.cardOp(call.cardNo, call.opKind, scopedId(call));
+  }
+
+  private markKeys(call: OpRef): string[] {
+    return [this.keys.cardState(call.cardNo), this.opKey(call), this.keys.pending(call.cardNo), this.keys.cardInflight(call.cardNo)];
   }
 
   async run(call: GateCall): Promise<GateResult> {
@@ -63,7 +75,7 @@ export class CardGate {
   }
 
   private async runScript(call: GateCall): Promise<GateResult> {
-    const keys = [this.keys.cardState(call.cardNo), this.opKey(call), this.keys.pending()];
+    const keys = this.markKeys(call);
     const member = this.pendingMember(call);
     const g = call.gate;
     if (g.type === 'debit' && g.fare) return this.runTap(call, g, g.fare, keys, member);
@@ -79,6 +91,11 @@ export class CardGate {
             member,
             opRecordTtlSeconds,
             debtArg(g),
+            '',
+            '',
+            '',
+            this.inflightField(call),
+            this.keys.owner,
           ])
         : await this.redis.runScript('credit', keys, [
             call.requestHash,
@@ -89,18 +106,20 @@ export class CardGate {
             member,
             opRecordTtlSeconds,
             g.requireActive ? '1' : '0',
+            this.inflightField(call),
+            this.keys.owner,
           ]);
     return parseGateReply(reply);
   }
 
-  /** A transit tap: authorize.lua with its KEYS[4], the card's fare state, checked and set with the debit. */
+  /** A transit tap: authorize.lua with its KEYS[5], the card's fare state, checked and set with the debit. */
   private async runTap(call: GateCall, g: GateDebit, fare: NonNullable<GateDebit['fare']>, keys: string[], member: string): Promise<GateResult> {
     const args = [call.requestHash, call.businessDate, g.purseFen.toString(), g.medicalFen.toString(), g.dailyAddFen.toString(), g.dailyMaxFen.toString(), member, opRecordTtlSeconds, debtArg(g)];
-    const reply = await this.fareScript('authorize', 4)([...keys, this.keys.cardFare(call.cardNo)], [...args, fare.expectedVersion, fare.next, fareStateTtlSeconds]);
+    const reply = await this.fareScript('authorize', 5)([...keys, this.keys.cardFare(call.cardNo)], [...args, fare.expectedVersion, fare.next, fareStateTtlSeconds, this.inflightField(call), this.keys.owner]);
     return parseGateReply(reply);
   }
 
-  /** ioredis fixes a command's key count: the 4-key authorize.lua and tap-fare-undo.lua are defined on first use. */
+  /** ioredis fixes a command's key count: the 5-key authorize.lua and tap-fare-undo.lua are defined on first use. */
   private fareScript(file: 'authorize' | 'tap-fare-undo', numberOfKeys: number): (keys: string[], args: (string | number)[]) => Promise<ScriptReply> {
     const name = `cc_fare_${file.replace(/-/g, '_')}`;
     const commands = this.redis as unknown as Record<string, ((...a: (string | number)[]) => Promise<ScriptReply>) | undefined>;
@@ -109,10 +128,11 @@ export class CardGate {
   }
 
   async finalize(call: OpRef, record: OpRecord): Promise<void> {
-    await this.redis.runScript('finalize', [this.opKey(call), this.keys.pending()], [
+    await this.redis.runScript('finalize', [this.opKey(call), this.keys.pending(call.cardNo), this.keys.cardInflight(call.cardNo)], [
       JSON.stringify(record),
       opRecordTtlSeconds,
       this.pendingMember(call),
+      this.inflightField(call),
     ]);
   }
 
@@ -132,8 +152,8 @@ export class CardGate {
     const daily = g.type === 'debit' ? -g.dailyAddFen : g.dailyGiveBackFen;
     await this.redis.runScript(
       'undo',
-      [this.keys.cardState(call.cardNo), this.opKey(call), this.keys.pending()],
-      [(sign * g.purseFen).toString(), (sign * g.medicalFen).toString(), daily.toString(), call.businessDate, this.pendingMember(call)],
+      this.markKeys(call),
+      [(sign * g.purseFen).toString(), (sign * g.medicalFen).toString(), daily.toString(), call.businessDate, this.pendingMember(call), this.inflightField(call)],
     );
     if (g.type === 'debit' && g.fare) await this.fareScript('tap-fare-undo', 1)([this.keys.cardFare(call.cardNo)], [g.fare.next, g.fare.previous ?? '', fareStateTtlSeconds]);
   }
@@ -143,18 +163,50 @@ export class CardGate {
    * does: used when a commit's outcome is unknown, so that the card reloads from PostgreSQL.
    */
   async abandon(call: OpRef): Promise<void> {
-    const results = await this.redis
-      .pipeline()
-      .del(this.keys.cardState(call.cardNo), this.keys.cardFare(call.cardNo), this.opKey(call))
-      .srem(this.keys.pending(), this.pendingMember(call))
-      .exec();
-    const failed = results?.find(([error]) => error);
-    if (failed) throw failed[0];
+    await this.abandonMember(call.cardNo, call.opKind, scopedId(call), this.keys.owner, false);
   }
 
+  /**
+   * abandon.lua for an owner's pending mark `cardNo opKind:scopedId` (as found in its pending set);
+   * `onlyIfHeld` (recovery of a dead owner) leaves the card alone when its in-flight entry belongs
+   * to another owner by now. Returns whether the card was dropped.
+   */
+  async abandonMember(cardNo: string, opKind: string, scopedOpId: string, owner: string, onlyIfHeld: boolean): Promise<boolean> {
+    const field = `${opKind}:${scopedOpId}`;
+    const reply = await this.redis.runScript(
+      'abandon',
+      [this.keys.cardState(cardNo), this.keys.cardFare(cardNo), this.keys.cardOp(cardNo, opKind, scopedOpId), this.keys.pending(cardNo, owner), this.keys.cardInflight(cardNo)],
+      [`${cardNo} ${field}`, field, onlyIfHeld ? owner : ''],
+    );
+    return Number(reply) === 1;
+  }
+
+  /**
+   * Installs a card's state read from PostgreSQL by `read`, unless state is cached already, or a
+   * command of the card is in flight or ended while the snapshot was read (then the snapshot could
+   * miss its commit): the in-flight ones end within a batch, so it waits up to `loadBusyWaitMsMax`.
+   */
+  async loadFrom(cardNo: string, read: () => Promise<CardSnapshot | null>): Promise<'installed' | 'present' | 'unknown' | 'busy'> {
+    const deadline = Date.now() + loadBusyWaitMsMax;
+    while (true) {
+      const [inFlight, generation] = (await this.redis.runScript('card-probe', [this.keys.cardInflight(cardNo)], [])) as [number, string];
+      if (Number(inFlight) === 0) {
+        const snapshot = await read();
+        if (!snapshot) return 'unknown';
+        const installed = Number(await this.redis.runScript('load-card', [this.keys.cardState(snapshot.cardNo), this.keys.cardInflight(snapshot.cardNo)], [String(generation), ...snapshotFields(snapshot)]));
+        if (installed === 1) return 'installed';
+        if (installed === 0) return 'present';
+      } else if ((await this.redis.exists(this.keys.cardState(cardNo))) === 1) {
+        return 'present';
+      }
+      if (Date.now() >= deadline) return 'busy';
+      await new Promise((r) => setTimeout(r, loadBusyPollMs));
+    }
+  }
+
+  /** Installs a snapshot at once (tests, tools): refused like loadFrom when a command is in flight. */
   async install(snapshot: CardSnapshot): Promise<boolean> {
-    const installed = await this.redis.runScript('load-card', [this.keys.cardState(snapshot.cardNo)], snapshotFields(snapshot));
-    return Number(installed) === 1;
+    return (await this.loadFrom(snapshot.cardNo, () => Promise.resolve(snapshot))) === 'installed';
   }
 
   async setFields(cardNo: string, fields: Record<string, string | number>): Promise<void> {

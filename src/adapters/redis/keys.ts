@@ -1,8 +1,18 @@
 // Every Redis key is built here. A card's keys share the hash tag {card:<cardNo>} so that they live
-// on one Redis Cluster slot and one Lua script can touch them all.
+// on one Redis Cluster slot and one Lua script can touch them all; the per-process pending sets are
+// split by slot (on a cluster) so that the gate script's pending mark is on the card's slot too.
+import { keySlot, slotTags } from './slots.js';
 
 export class RedisKeys {
-  constructor(readonly prefix: string) {}
+  /**
+   * @param owner this process's owner id (src/app/ownership.ts): its pending marks are its own.
+   * @param cluster one pending set per owner and slot (Redis Cluster) instead of one per owner.
+   */
+  constructor(
+    readonly prefix: string,
+    readonly owner = 'solo',
+    readonly cluster = false,
+  ) {}
 
   /** Hash: st status, ty type, ex expiry, pu purse, me medical, pd/ps payment day and spent, pf PIN failures. */
   cardState(cardNo: string): string {
@@ -37,9 +47,53 @@ export class RedisKeys {
     return `${this.prefix}{card:${cardNo}}:fare`;
   }
 
-  /** Set of commands applied in Redis whose ledger commit is not yet confirmed: `cardNo opKey`. */
-  pending(): string {
+  /**
+   * Hash: the card's commands in flight (`opKind:opId` → owner id) and `#g`, a generation bumped
+   * whenever one ends; a snapshot from PostgreSQL is installed only when none is in flight and the
+   * generation did not move while it was read (load-card.lua).
+   */
+  cardInflight(cardNo: string): string {
+    return `${this.prefix}{card:${cardNo}}:if`;
+  }
+
+  /**
+   * Set of this owner's commands applied in Redis whose ledger commit is not yet confirmed
+   * (`cardNo opKind:opId`). On a cluster, one set per slot (the card's), so the gate touches one slot.
+   */
+  pending(cardNo?: string, owner = this.owner): string {
+    if (!this.cluster) return `${this.prefix}pending:${owner}`;
+    if (cardNo === undefined) throw new Error('on a Redis Cluster a pending set is per card slot');
+    return this.pendingGroup(owner, slotTags()[keySlot(this.cardState(cardNo))]!);
+  }
+
+  /** Every pending set an owner may have written (one, or one per cluster slot). */
+  pendingSetsOf(owner: string): string[] {
+    if (!this.cluster) return [`${this.prefix}pending:${owner}`];
+    return slotTags().map((tag) => this.pendingGroup(owner, tag));
+  }
+
+  private pendingGroup(owner: string, tag: string): string {
+    return `${this.prefix}pending:${owner}:{${tag}}`;
+  }
+
+  /** The single pending set of versions before per-owner marks; recovered once if found. */
+  legacyPending(): string {
     return `${this.prefix}pending`;
+  }
+
+  /** Set of owner ids that have registered (src/app/ownership.ts). */
+  owners(): string {
+    return `${this.prefix}owners`;
+  }
+
+  /** String with a TTL: the owner's lease, renewed by its heartbeat; gone = the owner is dead. */
+  ownerLease(owner: string): string {
+    return `${this.prefix}owner:${owner}`;
+  }
+
+  /** String with a TTL: taken by the one process that recovers a dead owner's marks. */
+  ownerRecovery(owner: string): string {
+    return `${this.prefix}owner:${owner}:recovering`;
   }
 
   /** Pub/sub channel: the id of a terminal whose status changed (src/adapters/redis/terminal-events.ts). */

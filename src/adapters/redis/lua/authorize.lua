@@ -1,7 +1,8 @@
 -- authorize: the debit gate of every money command (payments, fares, medical settlements).
 -- Checks idempotency, card status, expiry, debt, balance and the daily limit, then moves the
 -- balance and records the command as pending until its ledger commit is confirmed.
--- KEYS[1] card state hash   KEYS[2] command idempotency key   KEYS[3] pending set
+-- KEYS[1] card state hash   KEYS[2] command idempotency key   KEYS[3] the owner's pending set
+-- KEYS[4] the card's in-flight hash (keys.cardInflight)
 -- ARGV[1] request hash      ARGV[2] business date (YYYY-MM-DD)
 -- ARGV[3] purse debit fen   ARGV[4] medical debit fen
 -- ARGV[5] daily counter add (payments)  ARGV[6] daily maximum (0 = none)
@@ -10,7 +11,8 @@
 --         'cap:<fen>' allows debt down to −fen, further → 51 (offline ISO advices);
 --         '2' as '1', and a lost or blocked card is charged too (an offline ride made before the
 --         report, or before the validator could know; a correction of rides already taken)
--- Transit taps only (src/app/transit.ts): KEYS[4] the card's fare state ("<version>|<json>"),
+-- ARGV[13] the command's key opKind:opId   ARGV[14] owner id (ARGV[10..12] are '' unless a tap)
+-- Transit taps only (src/app/transit.ts): KEYS[5] the card's fare state ("<version>|<json>"),
 -- ARGV[10] the version the tap was rated on ('' = no state), ARGV[11] the next state, ARGV[12] its
 -- ttl seconds. Another version → {'STALE'} (nothing moved; the caller re-rates). A card in debt is
 -- declined 51 even for a free ride, unless ARGV[9] allows debt.
@@ -39,8 +41,8 @@ if debtCap then
   if purseDebit > 0 and purse - purseDebit < -tonumber(debtCap) then return {'DECLINE', '51'} end
   allowDebt = true
 end
-if KEYS[4] then
-  local fare = redis.call('GET', KEYS[4])
+if KEYS[5] then
+  local fare = redis.call('GET', KEYS[5])
   local version = ''
   if fare then version = string.match(fare, '^([^|]*)|') or '' end
   if version ~= ARGV[10] then return {'STALE'} end
@@ -64,7 +66,9 @@ if medicalDebit ~= 0 then newMedical = redis.call('HINCRBY', KEYS[1], 'me', '-' 
 if dailyAdd > 0 then
   redis.call('HSET', KEYS[1], 'pd', ARGV[2], 'ps', spent + dailyAdd)
 end
-if KEYS[4] then redis.call('SET', KEYS[4], ARGV[11], 'EX', tonumber(ARGV[12])) end
+if KEYS[5] then redis.call('SET', KEYS[5], ARGV[11], 'EX', tonumber(ARGV[12])) end
 redis.call('SET', KEYS[2], cjson.encode({s = 'p', h = ARGV[1]}), 'EX', tonumber(ARGV[8]))
 redis.call('SADD', KEYS[3], ARGV[7])
+redis.call('HSET', KEYS[4], ARGV[13], ARGV[14])
+redis.call('EXPIRE', KEYS[4], tonumber(ARGV[8]))
 return {'OK', string.format('%d', newPurse), string.format('%d', newMedical)}

@@ -1,10 +1,12 @@
 -- credit: the credit gate (top-ups, reversals, refunds, medical allocations, cancellations).
--- KEYS[1] card state hash   KEYS[2] command idempotency key   KEYS[3] pending set
+-- KEYS[1] card state hash   KEYS[2] command idempotency key   KEYS[3] the owner's pending set
+-- KEYS[4] the card's in-flight hash (keys.cardInflight)
 -- ARGV[1] request hash      ARGV[2] business date
 -- ARGV[3] purse credit fen  ARGV[4] medical credit fen
 -- ARGV[5] daily counter give-back (a reversed payment frees its share of today's limit)
 -- ARGV[6] pending member    ARGV[7] idempotency ttl seconds
 -- ARGV[8] '1' requires an active card (top-ups), else any status (money going back to the holder)
+-- ARGV[9] the command's key opKind:opId   ARGV[10] owner id
 -- returns {'DUP', record} | {'MISS'} | {'DECLINE', code} | {'OK', purse, medical}
 local existing = redis.call('GET', KEYS[2])
 if existing then
@@ -29,4 +31,6 @@ if giveBack > 0 and state[2] == ARGV[2] then
 end
 redis.call('SET', KEYS[2], cjson.encode({s = 'p', h = ARGV[1]}), 'EX', tonumber(ARGV[7]))
 redis.call('SADD', KEYS[3], ARGV[6])
+redis.call('HSET', KEYS[4], ARGV[9], ARGV[10])
+redis.call('EXPIRE', KEYS[4], tonumber(ARGV[7]))
 return {'OK', string.format('%d', newPurse), string.format('%d', newMedical)}
