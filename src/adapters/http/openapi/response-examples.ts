@@ -109,8 +109,8 @@ export const responseExamples: Record<string, unknown> = {
         "reference": "r-1",
         "account": "purse",
         "amount": 100,
-        "businessDate": "2026-12-02",
-        "createdAt": "2026-12-02T05:58:05.147Z",
+        "businessDate": "2026-12-01",
+        "createdAt": "2026-12-01T05:58:05.147Z",
         "terminalId": "POS00001",
         "detail": {
           "merchantId": "M0000000000001",
@@ -123,8 +123,8 @@ export const responseExamples: Record<string, unknown> = {
         "reference": "p-1",
         "account": "purse",
         "amount": -350,
-        "businessDate": "2026-12-02",
-        "createdAt": "2026-12-02T05:58:05.128Z",
+        "businessDate": "2026-12-01",
+        "createdAt": "2026-12-01T05:58:05.128Z",
         "terminalId": "POS00001",
         "detail": {
           "merchantId": "M0000000000001"
@@ -161,8 +161,8 @@ export const responseExamples: Record<string, unknown> = {
         "reference": "seed-6200********0030",
         "account": "medical",
         "amount": 50000,
-        "businessDate": "2026-12-02",
-        "createdAt": "2026-12-02T05:58:02.841Z",
+        "businessDate": "2026-12-01",
+        "createdAt": "2026-12-01T05:58:02.841Z",
         "terminalId": null
       },
       {
@@ -171,8 +171,8 @@ export const responseExamples: Record<string, unknown> = {
         "reference": "seed-6200********0030",
         "account": "purse",
         "amount": 10000,
-        "businessDate": "2026-12-02",
-        "createdAt": "2026-12-02T05:58:02.841Z",
+        "businessDate": "2026-12-01",
+        "createdAt": "2026-12-01T05:58:02.841Z",
         "terminalId": null,
         "detail": {
           "channel": "counter"
@@ -192,8 +192,8 @@ export const responseExamples: Record<string, unknown> = {
     "orderId": "cedf19cb368f1e5507b38b73b031ba19",
     "amount": 2000,
     "status": "pending",
-    "createdAt": "2026-12-02T05:58:05.325Z",
-    "expiresAt": "2026-12-02T06:08:05.325Z",
+    "createdAt": "2026-12-01T05:58:05.325Z",
+    "expiresAt": "2026-12-01T06:08:05.325Z",
     "channel": null,
     "code": null,
     "transactionId": null
@@ -202,8 +202,8 @@ export const responseExamples: Record<string, unknown> = {
     "orderId": "e6345ac01a46d5f5e2a9f1f803ba0604",
     "amount": 2000,
     "status": "pending",
-    "createdAt": "2026-12-02T05:58:05.344Z",
-    "expiresAt": "2026-12-02T06:08:05.344Z",
+    "createdAt": "2026-12-01T05:58:05.344Z",
+    "expiresAt": "2026-12-01T06:08:05.344Z",
     "channel": null,
     "code": null,
     "transactionId": null
@@ -221,8 +221,8 @@ export const responseExamples: Record<string, unknown> = {
     "orderId": "6f5eeccbf22e7e01387aa5646dbcc868",
     "amount": 2000,
     "status": "cancelled",
-    "createdAt": "2026-12-02T05:58:05.377Z",
-    "expiresAt": "2026-12-02T06:08:05.377Z",
+    "createdAt": "2026-12-01T05:58:05.377Z",
+    "expiresAt": "2026-12-01T06:08:05.377Z",
     "channel": null,
     "code": null,
     "transactionId": null
@@ -349,15 +349,15 @@ export const responseExamples: Record<string, unknown> = {
     ]
   },
   "POST /v1/admin/jobs/{name}": {
-    "jobId": "trial-balance@2026-12-02",
+    "jobId": "trial-balance@2026-12-01",
     "name": "trial-balance",
-    "businessDate": "2026-12-02",
+    "businessDate": "2026-12-01",
     "created": true
   },
   "GET /v1/admin/jobs/{name}/{jobId}": {
-    "jobId": "trial-balance@2026-12-02",
+    "jobId": "trial-balance@2026-12-01",
     "name": "trial-balance",
-    "businessDate": "2026-12-02",
+    "businessDate": "2026-12-01",
     "rerun": false,
     "state": "active",
     "queueState": "active",
@@ -365,7 +365,7 @@ export const responseExamples: Record<string, unknown> = {
     "attempts": 0,
     "result": null,
     "error": null,
-    "queuedAt": "2026-12-02T05:58:06.336Z",
+    "queuedAt": "2026-12-01T05:58:06.336Z",
     "startedAt": null,
     "finishedAt": null
   },
@@ -405,21 +405,21 @@ export const responseExamples: Record<string, unknown> = {
     ],
     "samples": [
       {
-        "at": "2026-12-02T05:58:04.039Z",
+        "at": "2026-12-01T05:58:04.039Z",
         "total": 0,
         "byCode": {}
       },
       {
-        "at": "2026-12-02T05:58:05.042Z",
+        "at": "2026-12-01T05:58:05.042Z",
         "total": 0,
         "byCode": {}
       }
     ]
   },
   "GET /v1/admin/console/ridership": {
-    "businessDate": "2026-12-02",
-    "from": "2026-12-01T20:00:00.000Z",
-    "to": "2026-12-02T20:00:00.000Z",
+    "businessDate": "2026-12-01",
+    "from": "2026-11-30T20:00:00.000Z",
+    "to": "2026-12-01T20:00:00.000Z",
     "source": "taps",
     "cellMin": 5,
     "byRouteHour": [
@@ -460,20 +460,20 @@ export const responseExamples: Record<string, unknown> = {
         "name": "trial-balance",
         "error": null,
         "rerun": false,
-        "job_id": "trial-balance@2026-12-02",
+        "job_id": "trial-balance@2026-12-01",
         "result": null,
         "status": "active",
         "attempts": 1,
         "progress": 0,
-        "queued_at": "2026-12-02T05:58:06.336988+00:00",
-        "started_at": "2026-12-02T05:58:06.405363+00:00",
+        "queued_at": "2026-12-01T05:58:06.336988+00:00",
+        "started_at": "2026-12-01T05:58:06.405363+00:00",
         "finished_at": null,
-        "business_date": "2026-12-02"
+        "business_date": "2026-12-01"
       }
     ]
   },
   "GET /v1/admin/console/drift": {
-    "at": "2026-12-02T05:58:06.447Z",
+    "at": "2026-12-01T05:58:06.447Z",
     "sampled": 4,
     "matched": 4,
     "inFlight": 0,
@@ -531,7 +531,7 @@ export const responseExamples: Record<string, unknown> = {
         "departmentId": "civil_affairs_demo",
         "reason": "first registration",
         "sourceDocument": "passport copy",
-        "changedAt": "2026-12-02T05:58:06.459Z"
+        "changedAt": "2026-12-01T05:58:06.459Z"
       },
       {
         "changeId": "2",
@@ -542,7 +542,7 @@ export const responseExamples: Record<string, unknown> = {
         "departmentId": "civil_affairs_demo",
         "reason": "first registration",
         "sourceDocument": "passport copy",
-        "changedAt": "2026-12-02T05:58:06.459Z"
+        "changedAt": "2026-12-01T05:58:06.459Z"
       }
     ]
   },
@@ -557,7 +557,7 @@ export const responseExamples: Record<string, unknown> = {
         "departmentId": "civil_affairs_demo",
         "reason": "first registration",
         "sourceDocument": "passport copy",
-        "changedAt": "2026-12-02T05:58:06.459Z"
+        "changedAt": "2026-12-01T05:58:06.459Z"
       },
       {
         "changeId": "2",
@@ -568,7 +568,7 @@ export const responseExamples: Record<string, unknown> = {
         "departmentId": "civil_affairs_demo",
         "reason": "first registration",
         "sourceDocument": "passport copy",
-        "changedAt": "2026-12-02T05:58:06.459Z"
+        "changedAt": "2026-12-01T05:58:06.459Z"
       }
     ],
     "nextCursor": "5"
@@ -577,7 +577,7 @@ export const responseExamples: Record<string, unknown> = {
     "items": [
       {
         "auditId": "1",
-        "at": "2026-12-02T05:58:06.459Z",
+        "at": "2026-12-01T05:58:06.459Z",
         "departmentId": "civil_affairs_demo",
         "action": "create",
         "personId": "1",
@@ -590,7 +590,7 @@ export const responseExamples: Record<string, unknown> = {
       },
       {
         "auditId": "2",
-        "at": "2026-12-02T05:58:06.483Z",
+        "at": "2026-12-01T05:58:06.483Z",
         "departmentId": "civil_affairs_demo",
         "action": "lookup",
         "personId": "1",
@@ -606,7 +606,7 @@ export const responseExamples: Record<string, unknown> = {
   },
   "GET /v1/stats/{table}": {
     "table": "ridership",
-    "period": "2026-12-02",
+    "period": "2026-12-01",
     "columns": [
       "district",
       "hour"
@@ -627,7 +627,7 @@ export const responseExamples: Record<string, unknown> = {
   },
   "GET /v1/admin/fare-sandbox/{jobId}": {
     "jobId": "a801ef9e-79ce-4568-9325-6de12bae5d46",
-    "businessDate": "2026-12-02",
+    "businessDate": "2026-12-01",
     "state": "queued",
     "progress": 0
   }
