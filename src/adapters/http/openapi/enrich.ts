@@ -1,6 +1,7 @@
 // Completes the generated OpenAPI document (@fastify/swagger's transformObject): each operation's
 // summary, description, examples and error answers from the catalogue, and named components.
 import { ProblemSchema } from '../problem.js';
+import { codeMeaning } from '../../../domain/codes.js';
 import { OfflineTapSchema } from '../routes/transit.js';
 import { operations, problemStatuses, type OperationDoc } from './index.js';
 import { responseExamples } from './response-examples.js';
@@ -32,11 +33,14 @@ function openApiSchema(schema: unknown): Json {
   }) as Json;
 }
 
+/** The title a problem carries: its code's meaning (sendProblem), unless the call names it. */
+const problemTitle = (code: string): string => (codeMeaning as Record<string, string>)[code] ?? 'error';
+
 function problemResponse(status: number): { description: string; content: Content } {
   const meaning = problemStatuses[status]!;
   return {
     description: meaning.description,
-    content: { 'application/problem+json': { schema: problemRef, example: { type: 'about:blank', title: status === 404 ? 'not found' : status === 409 ? 'conflict' : 'error', status, code: meaning.codes[0] } } },
+    content: { 'application/problem+json': { schema: problemRef, example: { type: 'about:blank', title: problemTitle(meaning.codes[0]!), status, code: meaning.codes[0] } } },
   };
 }
 
@@ -87,6 +91,8 @@ function nameAnswers(paths: Record<string, Record<string, Operation>>, schemas: 
   }
 }
 
+const successDescriptions: Record<number, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted: queued; poll the job', 410: 'Gone' };
+
 /** The media type of an answer that is text, not JSON. */
 const textType = (path: string) => (path.endsWith('.pem') ? 'application/x-pem-file' : 'text/plain; version=0.0.4');
 
@@ -104,7 +110,9 @@ function enrichOperation(key: string, path: string, doc: OperationDoc, op: Opera
   for (const status of [doc.status, ...errorStatuses(doc, op)]) {
     const key = String(status);
     if (status < 400) {
-      const success = (op.responses[key] ??= { description: status === 201 ? 'Created' : status === 202 ? 'Accepted' : 'OK' });
+      const success = (op.responses[key] ??= { description: '' });
+      // @fastify/swagger's placeholder says nothing; a decline is a 200 too (`approved: false`).
+      if (!success.description || success.description === 'Default Response') success.description = successDescriptions[status] ?? 'OK';
       // A 200 and a 201 of the same call (created vs. replayed) share the schema.
       const other = Object.values(op.responses).find((r) => r.content);
       if (!success.content && other?.content) success.content = plain(other.content) as Content;
