@@ -91,7 +91,7 @@ function nameAnswers(paths: Record<string, Record<string, Operation>>, schemas: 
   }
 }
 
-const successDescriptions: Record<number, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted: queued; poll the job', 410: 'Gone' };
+const successDescriptions: Record<number, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted: queued; poll the job' };
 
 /** The media type of an answer that is text, not JSON. */
 const textType = (path: string) => (path.endsWith('.pem') ? 'application/x-pem-file' : 'text/plain; version=0.0.4');
