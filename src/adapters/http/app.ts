@@ -16,6 +16,7 @@ import { operationOf, recordDecision } from './decisions.js';
 import type { Registry } from '../postgres/registry.js';
 import { authPlugin, type TerminalDirectory } from './auth.js';
 import { sendProblem } from './problem.js';
+import { enrichOpenApi } from './openapi/enrich.js';
 import { isDependencyDown } from '../../platform/dependency-errors.js';
 import { adminRoutes } from './routes/admin.js';
 import { moneyRoutes } from './routes/money.js';
@@ -91,6 +92,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
+    // Summaries, descriptions, examples, error answers and named components (src/adapters/http/openapi).
+    transformObject: (documentObject) => enrichOpenApi({ openapiObject: (documentObject as { openapiObject: Record<string, unknown> }).openapiObject }) as never,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   // Process and per-route HTTP metrics (fastify-metrics, prom-client's default registry) and the

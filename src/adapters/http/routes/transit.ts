@@ -21,6 +21,8 @@ const TapBody = Type.Object(
   },
   { additionalProperties: false },
 );
+/** One record of an offline upload has the shape of a tap (checked one by one, in the OpenAPI as OfflineTap). */
+export const OfflineTapSchema = TapBody;
 
 const TapReply = Type.Object({
   approved: Type.Boolean(),
