@@ -161,6 +161,24 @@ export const areaOperations: Record<string, OperationDoc> = {
     caller: 'admin',
     status: 200,
   },
+  'GET /v1/admin/console/clearing': {
+    summary: 'Clearing results of a day',
+    description:
+      "The clearing job's settlement file of a business day read back as a table: per party (operator or merchant) count, gross, commission and net in integer fen, and the file's total, with a link to download the file. Before the day's clearing has run: `fileName` null and no rows.",
+    caller: 'admin',
+    query: { businessDate: exampleBusinessDate },
+    status: 200,
+    errors: [409],
+  },
+  'GET /v1/admin/reports/{fileName}': {
+    summary: 'Download a job report file',
+    description:
+      'A report file a nightly job wrote under REPORTS_DIR, as an attachment: `clearing-YYYY-MM-DD.csv` is the settlement file. Only names `<job>-YYYY-MM-DD.csv|json` are served (400 otherwise); 404 until the job has written the file (the example asks for a day whose clearing has not run).',
+    caller: 'admin',
+    params: { fileName: 'clearing-2026-11-30.csv' },
+    status: 404,
+    errors: [404, 409],
+  },
   'GET /v1/admin/console/drift': {
     summary: 'Cache drift',
     description: 'Cached purse/medical balances in Redis that differ from the ledger, found by the redis-drift job.',

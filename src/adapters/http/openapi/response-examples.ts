@@ -472,6 +472,21 @@ export const responseExamples: Record<string, unknown> = {
       }
     ]
   },
+  "GET /v1/admin/console/clearing": {
+    "businessDate": "2026-12-01",
+    "fileName": null,
+    "download": null,
+    "rows": [],
+    "total": null,
+    "truncated": false
+  },
+  "GET /v1/admin/reports/{fileName}": {
+    "type": "about:blank",
+    "title": "not found",
+    "status": 404,
+    "code": "12",
+    "detail": "no report file clearing-2026-11-30.csv"
+  },
   "GET /v1/admin/console/drift": {
     "at": "2026-12-01T05:58:06.447Z",
     "sampled": 4,
