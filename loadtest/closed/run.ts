@@ -390,7 +390,7 @@ async function naive(o: Options): Promise<Row> {
 }
 
 function describeCpu(c: CpuReport): string {
-  return `${c.server} / ${Math.round((c.postgres + c.pgOther) * 10) / 10} / ${c.redis} / ${c.other + c.runner} (machine ${c.machine})`;
+  return `${c.server} / ${Math.round((c.postgres + c.pgOther) * 10) / 10} / ${c.redis} / ${Math.round((c.other + c.runner) * 10) / 10} (machine ${c.machine})`;
 }
 
 async function render(o: Options, rows: Row[]): Promise<string> {
