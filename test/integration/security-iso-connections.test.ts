@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSystem, type TestSystem } from '../support/system.js';
-import { admin, issueCard, retailPos, type RegisteredTerminal } from '../support/fixtures.js';
+import { issueCard, purseOf, retailPos, trialBalanced, type RegisteredTerminal } from '../support/fixtures.js';
 import { IsoClient } from '../../terminals/pos/client.js';
 import { PosTerminal } from '../../terminals/pos/terminal.js';
 import { fieldText, type FieldValue } from '../../src/adapters/iso8583/codec.js';
@@ -23,15 +23,8 @@ beforeAll(async () => {
 });
 afterAll(async () => sys?.destroy());
 
-async function purse(cardNo: string): Promise<number> {
-  const res = await sys.http.inject({ method: 'GET', url: `/v1/cards/${cardNo}/balance`, headers: admin });
-  return res.json().purse as number;
-}
-
-async function balanced(): Promise<boolean> {
-  const res = await sys.http.inject({ method: 'GET', url: '/v1/admin/trial-balance', headers: admin });
-  return res.json().balanced as boolean;
-}
+const purse = (cardNo: string) => purseOf(sys.http, cardNo);
+const balanced = () => trialBalanced(sys.http);
 
 function purchase(t: RegisteredTerminal, cardNo: string, amountFen: number): Map<number, FieldValue> {
   return new Map<number, FieldValue>([

@@ -3,7 +3,7 @@
 // 0810 with 63 and no new keys; key changes are rate-limited per terminal across gateway processes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSystem, type TestSystem } from '../support/system.js';
-import { admin, issueCard, retailPos, type RegisteredTerminal } from '../support/fixtures.js';
+import { issueCard, purseOf, retailPos, trialBalanced, type RegisteredTerminal } from '../support/fixtures.js';
 import { IsoClient } from '../../terminals/pos/client.js';
 import { PosTerminal } from '../../terminals/pos/terminal.js';
 import { encodeMessage, fieldText, macInput, macOf, type FieldValue, type IsoMessage } from '../../src/adapters/iso8583/codec.js';
@@ -23,15 +23,8 @@ beforeAll(async () => {
 });
 afterAll(async () => sys?.destroy());
 
-async function purse(cardNo: string): Promise<number> {
-  const res = await sys.http.inject({ method: 'GET', url: `/v1/cards/${cardNo}/balance`, headers: admin });
-  return res.json().purse as number;
-}
-
-async function balanced(): Promise<boolean> {
-  const res = await sys.http.inject({ method: 'GET', url: '/v1/admin/trial-balance', headers: admin });
-  return res.json().balanced as boolean;
-}
+const purse = (cardNo: string) => purseOf(sys.http, cardNo);
+const balanced = () => trialBalanced(sys.http);
 
 /** The keys the registry holds for the terminal (decrypted), including unused `next` ones. */
 async function storedKeys(terminalId: string): Promise<Record<string, unknown>> {

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSystem, type TestSystem } from '../support/system.js';
 import { businessDateOf } from '../../src/domain/business-day.js';
-import { admin, issueCard, retailPos, type RegisteredTerminal } from '../support/fixtures.js';
+import { issueCard, purseOf, retailPos, trialBalanced, type RegisteredTerminal } from '../support/fixtures.js';
 import { IsoClient } from '../../terminals/pos/client.js';
 import { fieldText, type FieldValue } from '../../src/adapters/iso8583/codec.js';
 import { amountField, merchantField, transmissionDateTime } from '../../src/adapters/iso8583/fields.js';
@@ -28,15 +28,8 @@ afterAll(async () => {
   await sys?.destroy();
 });
 
-async function purse(cardNo: string): Promise<number> {
-  const res = await sys.http.inject({ method: 'GET', url: `/v1/cards/${cardNo}/balance`, headers: admin });
-  return res.json().purse as number;
-}
-
-async function balanced(): Promise<boolean> {
-  const res = await sys.http.inject({ method: 'GET', url: '/v1/admin/trial-balance', headers: admin });
-  return res.json().balanced as boolean;
-}
+const purse = (cardNo: string) => purseOf(sys.http, cardNo);
+const balanced = () => trialBalanced(sys.http);
 
 async function transfers(cardNo: string): Promise<number> {
   const r = await sys.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM transfers WHERE card_no = $1`, [cardNo]);

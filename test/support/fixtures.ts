@@ -84,3 +84,15 @@ export async function issueCard(
   }
   return { cardNo, citizenId };
 }
+
+/** A card's purse in fen, through the admin API. */
+export async function purseOf(app: FastifyInstance, cardNo: string): Promise<number> {
+  const res = await app.inject({ method: 'GET', url: `/v1/cards/${cardNo}/balance`, headers: admin });
+  return res.json().purse as number;
+}
+
+/** Whether the trial balance holds (every account sums to zero, every balance = its postings). */
+export async function trialBalanced(app: FastifyInstance): Promise<boolean> {
+  const res = await app.inject({ method: 'GET', url: '/v1/admin/trial-balance', headers: admin });
+  return res.json().balanced as boolean;
+}
