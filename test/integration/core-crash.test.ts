@@ -119,8 +119,9 @@ class Server {
         HTTPS_PORT: '0',
         LOG_LEVEL: 'warn',
         REPORTS_DIR: `var/test-reports/${this.dbName}`,
-        // A batch wait that keeps commands in flight between the gate and the commit.
-        LEDGER_BATCH_WAIT_MS: '40',
+        // A batch wait that keeps commands in flight between the gate and the commit (longer on the
+        // cluster, where counting the pending marks scans three masters before the kill lands).
+        LEDGER_BATCH_WAIT_MS: testOnCluster ? '120' : '40',
         WEB_CONCURRENCY: '1',
       },
     });
