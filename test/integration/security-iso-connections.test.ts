@@ -6,11 +6,11 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSystem, type TestSystem } from '../support/system.js';
 import { issueCard, purseOf, retailPos, trialBalanced, type RegisteredTerminal } from '../support/fixtures.js';
+import { purchaseFields } from '../support/iso.js';
 import { IsoClient } from '../../terminals/pos/client.js';
 import { PosTerminal } from '../../terminals/pos/terminal.js';
-import { fieldText, type FieldValue } from '../../src/adapters/iso8583/codec.js';
+import { fieldText } from '../../src/adapters/iso8583/codec.js';
 import { frame } from '../../src/adapters/iso8583/framing.js';
-import { amountField, merchantField, transmissionDateTime } from '../../src/adapters/iso8583/fields.js';
 import { generateKey } from '../../src/adapters/iso8583/keys.js';
 import { defaultIsoLimits } from '../../src/adapters/iso8583/server.js';
 
@@ -26,18 +26,7 @@ afterAll(async () => sys?.destroy());
 const purse = (cardNo: string) => purseOf(sys.http, cardNo);
 const balanced = () => trialBalanced(sys.http);
 
-function purchase(t: RegisteredTerminal, cardNo: string, amountFen: number): Map<number, FieldValue> {
-  return new Map<number, FieldValue>([
-    [2, cardNo],
-    [3, '000000'],
-    [4, amountField(BigInt(amountFen))],
-    [7, transmissionDateTime(new Date())],
-    [11, nextStan()],
-    [41, t.terminalId],
-    [42, merchantField('M0000000000001')],
-    [49, '156'],
-  ]);
-}
+const purchase = (t: RegisteredTerminal, cardNo: string, amountFen: number) => purchaseFields(t.terminalId, cardNo, amountFen, nextStan());
 
 /** An idle TCP connection that never sends a byte, and whether the server has closed it. */
 interface Idle {

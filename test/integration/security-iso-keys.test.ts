@@ -4,11 +4,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSystem, type TestSystem } from '../support/system.js';
 import { issueCard, purseOf, retailPos, trialBalanced, type RegisteredTerminal } from '../support/fixtures.js';
+import { purchaseFields } from '../support/iso.js';
 import { IsoClient } from '../../terminals/pos/client.js';
 import { PosTerminal } from '../../terminals/pos/terminal.js';
 import { encodeMessage, fieldText, macInput, macOf, type FieldValue, type IsoMessage } from '../../src/adapters/iso8583/codec.js';
 import { verifyMac } from '../../src/adapters/iso8583/mac.js';
-import { amountField, merchantField, transmissionDateTime } from '../../src/adapters/iso8583/fields.js';
+import { transmissionDateTime } from '../../src/adapters/iso8583/fields.js';
 import { generateKey } from '../../src/adapters/iso8583/keys.js';
 import { buildIsoGateway, type IsoGateway } from '../../src/wiring/iso.js';
 import { defaultRekeyLimits } from '../../src/adapters/redis/rekey-limit.js';
@@ -40,18 +41,7 @@ function networkRequest(t: RegisteredTerminal, code: string): Map<number, FieldV
   ]);
 }
 
-function purchase(t: RegisteredTerminal, cardNo: string, amountFen: number): Map<number, FieldValue> {
-  return new Map<number, FieldValue>([
-    [2, cardNo],
-    [3, '000000'],
-    [4, amountField(BigInt(amountFen))],
-    [7, transmissionDateTime(new Date())],
-    [11, nextStan()],
-    [41, t.terminalId],
-    [42, merchantField('M0000000000001')],
-    [49, '156'],
-  ]);
-}
+const purchase = (t: RegisteredTerminal, cardNo: string, amountFen: number) => purchaseFields(t.terminalId, cardNo, amountFen, nextStan());
 
 function macOk(m: IsoMessage, key: string): boolean {
   const raw = encodeMessage(m);
