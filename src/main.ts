@@ -4,6 +4,7 @@
 import cluster from 'node:cluster';
 import { loadConfig, ConfigError, type Config } from './platform/config.js';
 import { createLogger } from './platform/logger.js';
+import { systemClock } from './platform/clock.js';
 import { buildSystem } from './system.js';
 import { runSupervisor } from './supervisor.js';
 import { whereToGo } from './wiring/where-to-go.js';
@@ -23,7 +24,7 @@ async function serve(config: Config): Promise<void> {
     log.info({ role: config.role, owner: system.keys.owner, worker: process.env.WORKER_NAME }, 'worker ready');
     process.send?.({ type: 'ready' });
   } else {
-    log.info({ role: config.role, owner: system.keys.owner, ...whereToGo(config, config.httpPort, system.iso?.port || config.isoPort) }, 'ready');
+    log.info({ role: config.role, owner: system.keys.owner, ...whereToGo(config, config.httpPort, system.iso.port || config.isoPort) }, 'ready');
   }
 
   let stopping = false;
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const supervised = cluster.isPrimary && config.webConcurrency > 1 && config.role !== 'worker';
-  if (supervised) await runSupervisor(config, createLogger(config.logLevel));
+  if (supervised) await runSupervisor(config, createLogger(config.logLevel), systemClock);
   else await serve(config);
 }
 

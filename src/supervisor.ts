@@ -5,6 +5,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from './platform/config.js';
 import type { Logger } from './platform/logger.js';
+import type { Clock } from './platform/clock.js';
 import { whereToGo } from './wiring/where-to-go.js';
 
 /** A worker that dies sooner than this after its start is restarted only after `restartPauseMs`. */
@@ -20,7 +21,7 @@ interface Slot {
   startedAt: number;
 }
 
-export async function runSupervisor(config: Config, log: Logger): Promise<void> {
+export async function runSupervisor(config: Config, log: Logger, clock: Clock): Promise<void> {
   let stopping = false;
   const slots: Slot[] = [];
   const webRole = config.role === 'all' ? 'web' : config.role;
@@ -32,7 +33,7 @@ export async function runSupervisor(config: Config, log: Logger): Promise<void> 
 
   const fork = (slot: Slot): Promise<void> =>
     new Promise((resolve) => {
-      slot.startedAt = Date.now();
+      slot.startedAt = clock.now().getTime();
       const worker = cluster.fork({ ...slot.env, WORKER_NAME: slot.name });
       slot.worker = worker;
       worker.on('message', (message: unknown) => {
@@ -42,7 +43,7 @@ export async function runSupervisor(config: Config, log: Logger): Promise<void> 
         slot.worker = null;
         resolve();
         if (stopping) return;
-        const quick = Date.now() - slot.startedAt < restartQuickDeathMs;
+        const quick = clock.now().getTime() - slot.startedAt < restartQuickDeathMs;
         log.error({ worker: slot.name, code, signal }, 'worker died: restarting it');
         setTimeout(() => void fork(slot), quick ? restartPauseMs : 0);
       });

@@ -15,6 +15,7 @@ import type { Clock } from '../platform/clock.js';
 import { requestHash } from '../platform/hash.js';
 import { KeyedMutex } from '../platform/mutex.js';
 import { hashPin, maskIdNumber, newApiKey, sha256, type Secrets } from '../platform/secrets.js';
+import type { CardEventSink } from './events.js';
 
 export const cardValidityYears = 5;
 
@@ -62,6 +63,8 @@ export interface AdminDeps {
   clock: Clock;
   /** Called when a card joins or leaves the hotlist (lost, blocked, replaced). */
   onCardStatus?: (cardNo: string, status: CardRow['status']) => Promise<void>;
+  /** Told of every card issued ('card-issued'). */
+  events?: CardEventSink;
 }
 
 /** A random double-length 3DES key as 32 hex characters. */
@@ -71,7 +74,7 @@ export function newDesKeyHex(): string {
 
 export class AdminService {
   private readonly perCard = new KeyedMutex();
-  /** Set by the transit area (src/wiring/transit.ts); without it, routes and stations are not checked. */
+  /** The transit area's fare network (set by src/system.ts); without it, routes and stations are not checked. */
   places: PlaceDirectory | null = null;
 
   constructor(private readonly deps: AdminDeps) {}
@@ -140,6 +143,7 @@ export class AdminService {
     const expiresOn = this.expiryFromNow();
     const pinHash = c.pin ? await hashPin(c.pin) : null;
     await this.deps.registry.insertCard(this.deps.registry.pool, { cardNo, citizenId: c.citizenId, cardType: c.cardType, expiresOn, pinHash });
+    await this.deps.events?.emit('card-issued', { cardNo });
     return { cardNo, status: 'active', expiresOn };
   }
 

@@ -14,6 +14,7 @@ import type { Clock } from '../platform/clock.js';
 import { requestHash } from '../platform/hash.js';
 import type { RefundHolds } from '../adapters/redis/refund-holds.js';
 import type { PaymentRace } from '../adapters/redis/payment-race.js';
+import type { CardEventSink } from './events.js';
 
 export type Decline = { kind: 'declined'; code: ResponseCode };
 
@@ -31,6 +32,8 @@ export interface MoneyDeps {
   pins: PinGuard;
   holds: RefundHolds;
   race: PaymentRace;
+  /** Told of every approved top-up booked now ('topup-approved'), whatever its channel. */
+  events?: CardEventSink;
 }
 
 export function transactionId(transferIds: bigint[]): string {
@@ -67,7 +70,7 @@ export class MoneyService {
     if (!isValidCardNo(req.cardNo)) return declined(Code.invalidCard);
     if (req.amount <= 0n || req.amount > this.deps.topupAmountMaxFen) return declined(Code.invalidAmount);
     const terminalId = caller?.terminalId ?? null;
-    return this.deps.authorizer.execute({
+    const outcome = await this.deps.authorizer.execute({
       opKind: 'topup',
       opId: req.topupId,
       requestHash: requestHash({ cardNo: req.cardNo, amount: req.amount, channel: req.channel, terminalId }),
@@ -79,6 +82,10 @@ export class MoneyService {
       detail: { channel: req.channel, amount: req.amount.toString() },
       reply: (ids, purse) => ({ transactionId: transactionId(ids), balance: purse.toString() }),
     });
+    if (outcome.kind === 'approved' && !outcome.replayed && outcome.reply.balance !== undefined) {
+      await this.deps.events?.emit('topup-approved', { cardNo: req.cardNo, amountFen: req.amount, balanceFen: BigInt(String(outcome.reply.balance)) });
+    }
+    return outcome;
   }
 
   async payment(t: TerminalContext, req: { paymentId: string; cardNo: string; amount: bigint; pinBlock?: string | undefined }): Promise<MoneyOutcome> {

@@ -56,6 +56,8 @@ export interface CardTransitDeps {
   log: Logger;
   /** Called when a command leaves the purse below zero (offline uploads, adjustments). */
   onDebt(cardNo: string): void;
+  /** The registry area's: a cached type past its `typeUntil` is recomputed before rating (none: kept). */
+  typeRefresh?: CardTypeRefresh | null;
 }
 
 interface CachedCard {
@@ -90,13 +92,13 @@ function journeyIds(cardNo: string, r: Charged): { journeyId: string | null; clo
 
 export class CardTransit {
   readonly reconciler: Reconciler;
-  /** The registry area's hook: a cached type past its `typeUntil` is recomputed before rating. */
-  typeRefresh: CardTypeRefresh | null = null;
+  private readonly typeRefresh: CardTypeRefresh | null;
   private readonly closedDays = new Set<string>();
   private readonly lateDays = new Set<string>();
 
   constructor(private readonly deps: CardTransitDeps) {
     this.reconciler = new Reconciler(deps);
+    this.typeRefresh = deps.typeRefresh ?? null;
   }
 
   /** Rates and charges one tap. The caller holds the card's lock. */

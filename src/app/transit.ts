@@ -8,7 +8,6 @@ import type { Hotlist, HotlistChange } from '../adapters/postgres/hotlist.js';
 import { insertRejectedTaps, tapsById } from '../adapters/postgres/transit-taps.js';
 import type { JourneyRow } from '../adapters/postgres/transit-store.js';
 import type { TapRow } from './ports.js';
-import type { System } from '../system.js';
 import { businessDateOf } from '../domain/business-day.js';
 import { isValidCardNo, maskCardNo } from '../domain/card-number.js';
 import { Code, type ResponseCode } from '../domain/codes.js';
@@ -265,25 +264,4 @@ export class TransitService {
       }
     });
   }
-}
-
-const services = new WeakMap<System, TransitService>();
-
-export function registerTransit(system: System, service: TransitService): void {
-  services.set(system, service);
-}
-
-/** The transit service of a built system (the transit area installs it). */
-export function transitOf(system: System): TransitService {
-  const service = services.get(system);
-  if (!service) throw new Error('the transit area is not installed');
-  return service;
-}
-
-/**
- * For the close-journeys job: charges every metro journey still open at the end of `businessDate`
- * the maximum fare from its entry station, exactly once per journey, and writes the day's journeys.
- */
-export async function closeOpenJourneys(system: System, businessDate: string): Promise<CloseJourneysReport> {
-  return transitOf(system).closeOpenJourneys(businessDate);
 }

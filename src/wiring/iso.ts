@@ -1,7 +1,8 @@
 // ISO 8583 gateway area: the TCP server for merchant and hospital POS terminals (DESIGN §6,
 // docs/iso8583.md), started after recovery when ROLE is all or iso, stopped at close.
-import type { Area } from './index.js';
-import type { System } from '../system.js';
+import type { AreaHooks } from './area.js';
+import type { Core } from './core.js';
+import type { MedicalService } from '../app/medical.js';
 import { IsoServer, defaultIsoLimits, type IsoServerLimits } from '../adapters/iso8583/server.js';
 import { IsoPipeline, type FinancialHandler } from '../adapters/iso8583/handlers.js';
 import { Advice0220, Purchase0200, type FinancialDeps } from '../adapters/iso8583/handlers-financial.js';
@@ -9,7 +10,6 @@ import { Reversal0400 } from '../adapters/iso8583/handlers-reversal.js';
 import { Batch0500 } from '../adapters/iso8583/handlers-batch.js';
 import { NetworkManagement } from '../adapters/iso8583/handlers-network.js';
 import { Medical0200 } from '../adapters/iso8583/handlers-medical.js';
-import { medicalOf } from './medical.js';
 import { createIsoPool, IsoStore } from '../adapters/iso8583/store.js';
 import { IsoTerminals } from '../adapters/iso8583/terminal-keys.js';
 import { observeIsoAnswer } from '../adapters/iso8583/observe.js';
@@ -27,13 +27,14 @@ export interface IsoGateway {
   close(): Promise<void>;
 }
 
-declare module '../system.js' {
-  interface System {
-    iso: IsoGateway;
-  }
-}
+export interface IsoArea extends IsoGateway, AreaHooks {}
 
-export function buildIsoGateway(system: System, limits: IsoServerLimits = defaultIsoLimits, rekeyLimits: RekeyLimits = defaultRekeyLimits): IsoGateway {
+export type IsoGatewayDeps = Pick<Core, 'config' | 'registry' | 'secrets' | 'admin' | 'clock' | 'money' | 'cards' | 'authorizer' | 'journal' | 'policy' | 'hotlist' | 'log' | 'pool' | 'redis' | 'keys' | 'metrics'> & {
+  /** The medical area, whose service answers the medical processing codes (none: they answer 12). */
+  medical: { service: MedicalService } | null;
+};
+
+export function buildIsoGateway(system: IsoGatewayDeps, limits: IsoServerLimits = defaultIsoLimits, rekeyLimits: RekeyLimits = defaultRekeyLimits): IsoGateway {
   const store = new IsoStore(createIsoPool(system.config.databaseUrl));
   const terminals = new IsoTerminals({
     registry: system.registry,
@@ -54,13 +55,8 @@ export function buildIsoGateway(system: System, limits: IsoServerLimits = defaul
   };
   // Reversals wait for an original still running in this pipeline (built just below).
   const inflightOriginal = (keyText: string) => pipeline.inflightOf(keyText);
-  const medical = new Medical0200(deps, () => {
-    try {
-      return medicalOf(system).service;
-    } catch {
-      return null; // the medical area is not installed: its processing codes answer 12
-    }
-  });
+  const medicalService = system.medical?.service ?? null;
+  const medical = new Medical0200(deps, () => medicalService);
   const financial: Record<string, FinancialHandler> = {
     '0200': new Purchase0200(deps, medical),
     '0220': new Advice0220(deps),
@@ -95,18 +91,25 @@ export function buildIsoGateway(system: System, limits: IsoServerLimits = defaul
   };
 }
 
-export const isoArea: Area = {
-  name: 'iso',
-  async install(system) {
-    const gateway = buildIsoGateway(system);
-    system.iso = gateway;
-    system.onClose.push(() => gateway.close());
-    if (system.config.role !== 'all' && system.config.role !== 'iso' && system.config.role !== 'web') return;
-    system.onStart.push(async () => {
+export function createIsoArea(deps: IsoGatewayDeps): IsoArea {
+  const gateway = buildIsoGateway(deps);
+  const { config, log } = deps;
+  const serves = config.role === 'all' || config.role === 'iso' || config.role === 'web';
+  return {
+    server: gateway.server,
+    pipeline: gateway.pipeline,
+    store: gateway.store,
+    terminals: gateway.terminals,
+    get port() {
+      return gateway.port;
+    },
+    close: () => gateway.close(),
+    onStart: async () => {
       // TERMINAL_TLS_ONLY: terminals reach the gateway only through ISO_TLS_PORT (src/wiring/pki.ts).
-      if (system.config.terminalTlsOnly) return;
-      const port = await gateway.server.listen(system.config.isoPort, system.config.httpHost);
-      system.log.info({ port }, 'ISO 8583 listening');
-    });
-  },
-};
+      if (!serves || config.terminalTlsOnly) return;
+      const port = await gateway.server.listen(config.isoPort, config.httpHost);
+      log.info({ port }, 'ISO 8583 listening');
+    },
+    onClose: () => gateway.close(),
+  };
+}

@@ -1,7 +1,9 @@
 // Nightly jobs area (DESIGN §8): the runners of the calendar with their data sources, the BullMQ
 // queue, the worker and schedulers (ROLE all or worker), the admin routes and the dashboard.
-import type { Area } from './index.js';
-import type { System } from '../system.js';
+import type { FastifyInstance } from 'fastify';
+import type { AreaHooks } from './area.js';
+import type { Core } from './core.js';
+import type { TransitService } from '../app/transit.js';
 import { NightlyJobs, type NightlyJobsOptions } from '../adapters/jobs/queue.js';
 import { JobRuns } from '../adapters/jobs/job-runs.js';
 import { ReportDirectory } from '../adapters/jobs/report-file.js';
@@ -22,15 +24,15 @@ import { runHotlist } from '../app/jobs/hotlist.js';
 import { runMedicalClaims } from '../app/jobs/medical-claims.js';
 import { runCloseJourneys } from '../app/jobs/close-journeys.js';
 import { runRidership } from '../app/jobs/ridership.js';
-import { closeOpenJourneys } from '../app/transit.js';
 
-const installed = new WeakMap<System, NightlyJobs>();
+export type JobsDeps = Pick<Core, 'config' | 'pool' | 'ledger' | 'policy' | 'clock' | 'journal' | 'redis' | 'keys' | 'gate' | 'metrics' | 'log'> & {
+  /** The transit area, whose service closes the day's open journeys. */
+  transit: { service: Pick<TransitService, 'closeOpenJourneys'> };
+};
 
-/** The nightly jobs of a built system (tests, the console). */
-export function jobsOf(system: System): NightlyJobs {
-  const jobs = installed.get(system);
-  if (!jobs) throw new Error('the jobs area is not installed');
-  return jobs;
+export interface JobsArea extends AreaHooks {
+  /** The nightly jobs: queue, worker and schedulers. */
+  nightly: NightlyJobs;
 }
 
 /** BullMQ's keys live under the system's prefix; the hash tag keeps one queue on one Cluster slot. */
@@ -38,12 +40,12 @@ export function jobsKeyPrefix(redisKeyPrefix: string): string {
   return `${redisKeyPrefix}{jobs}`;
 }
 
-export function buildRunners(system: System): Record<JobName, JobRunner> {
+export function buildRunners(system: JobsDeps): Record<JobName, JobRunner> {
   const { pool } = system;
   const transit = new PgTransitSource(pool);
   return {
-    // The transit area rates and charges; resolved at run time (areas install in any order).
-    'close-journeys': (ctx) => runCloseJourneys(ctx, { closer: { closeOpenJourneys: (date) => closeOpenJourneys(system, date) } }),
+    // The transit area rates and charges.
+    'close-journeys': (ctx) => runCloseJourneys(ctx, { closer: { closeOpenJourneys: (date) => system.transit.service.closeOpenJourneys(date) } }),
     clearing: (ctx) => runClearing(ctx, { source: new PgClearingSource(pool), ledger: system.ledger }),
     'reconcile-terminals': (ctx) => runReconcileTerminals(ctx, { source: new PgReconcileSource(pool) }),
     'medical-claims': (ctx) => runMedicalClaims(ctx, { source: new PgMedicalClaimsSource(pool) }),
@@ -63,7 +65,7 @@ export function buildRunners(system: System): Record<JobName, JobRunner> {
   };
 }
 
-export function createJobs(system: System, options: Partial<NightlyJobsOptions> = {}): NightlyJobs {
+export function createJobs(system: JobsDeps, options: Partial<NightlyJobsOptions> = {}): NightlyJobs {
   return new NightlyJobs({
     redisUrl: system.config.redisUrl,
     redisCluster: system.config.redisCluster,
@@ -79,23 +81,24 @@ export function createJobs(system: System, options: Partial<NightlyJobsOptions> 
   });
 }
 
-export const jobsArea: Area = {
-  name: 'jobs',
-  async install(system) {
-    const jobs = createJobs(system);
-    installed.set(system, jobs);
-    await system.http.register(jobsRoutes, { jobs, clock: system.clock });
-    await system.http.register(jobsDashboard, { jobs, adminToken: system.config.adminToken, clock: system.clock });
-    const runsWorker = system.config.role === 'all' || system.config.role === 'worker';
-    const schedules = schedulersWanted(process.env);
-    system.onStart.push(async () => {
+export function createJobsArea(deps: JobsDeps): JobsArea {
+  const jobs = createJobs(deps);
+  const runsWorker = deps.config.role === 'all' || deps.config.role === 'worker';
+  const schedules = schedulersWanted(process.env);
+  return {
+    nightly: jobs,
+    async routes(app: FastifyInstance) {
+      await app.register(jobsRoutes, { jobs, clock: deps.clock });
+      await app.register(jobsDashboard, { jobs, adminToken: deps.config.adminToken, clock: deps.clock });
+    },
+    onStart: async () => {
       if (!runsWorker) return;
       if (schedules) {
         await jobs.schedule();
         jobs.keepScheduled(); // re-created if a Redis flush loses them
       }
       jobs.startWorker();
-    });
-    system.onClose.push(() => jobs.close());
-  },
-};
+    },
+    onClose: () => jobs.close(),
+  };
+}

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSystem, type TestSystem } from '../support/system.js';
 import { admin } from '../support/fixtures.js';
-import { jobsKeyPrefix, jobsOf } from '../../src/wiring/jobs.js';
+import { jobsKeyPrefix } from '../../src/wiring/jobs.js';
 import { removeReports, waitForRun } from './jobs-support.js';
 
 let sys: TestSystem;
@@ -85,7 +85,7 @@ describe('GET /v1/admin/jobs/:name/:jobId', () => {
 
   it('lists the calendar with the next run of each scheduler, in Asia/Shanghai after 04:00', async () => {
     // Under the test runner the schedulers are not installed at start (JOBS_SCHEDULERS); install them here.
-    await jobsOf(sys).schedule();
+    await sys.jobs.nightly.schedule();
     const res = await sys.http.inject({ method: 'GET', url: '/v1/admin/jobs', headers: admin });
     expect(res.statusCode).toBe(200);
     const body = res.json();
@@ -111,7 +111,7 @@ describe('job infrastructure', () => {
     const file = path.join(sys.config.reportsDir, 'trial-balance-2024-03-01.json');
     expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ balanced: true });
     expect((run.result as { file: { fileName: string } }).file.fileName).toBe('trial-balance-2024-03-01.json');
-    expect(jobsOf(sys).queue.name).toBe('nightly');
+    expect(sys.jobs.nightly.queue.name).toBe('nightly');
   });
 });
 

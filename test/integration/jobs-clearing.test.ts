@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSystem, type TestSystem } from '../support/system.js';
 import { issueCard, medicalPos, retailPos, type RegisteredTerminal } from '../support/fixtures.js';
 import { fixedClock } from '../../src/platform/clock.js';
-import { jobsOf } from '../../src/wiring/jobs.js';
 import { fare, pay, refund, removeReports, runJob, waitForRun } from './jobs-support.js';
 
 // 10:00 in Shanghai on 1 May 2024: business date 2024-05-01.
@@ -177,7 +176,7 @@ describe('a clearing run that dies halfway', () => {
 
   it('is retried after a crash with half the parties posted, and ends as one clean run', async () => {
     await day('2024-05-02', 1);
-    const jobs = jobsOf(sys);
+    const jobs = sys.jobs.nightly;
     jobs.options.backoffMs = 20;
     let calls = 0;
     jobs.onCheckpoint = (ctx, point) => {
@@ -204,7 +203,7 @@ describe('a clearing run that dies halfway', () => {
 
   it('is taken over by another worker when its worker stops mid-run (lock lapses)', async () => {
     await day('2024-05-03', 2);
-    const jobs = jobsOf(sys);
+    const jobs = sys.jobs.nightly;
     await jobs.stopWorker();
     jobs.options.lockDurationMs = 1000;
     jobs.options.stalledIntervalMs = 300;

@@ -3,7 +3,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSystem, type TestSystem } from '../support/system.js';
 import { admin, issueCard, kiosk, medicalPos, retailPos, type RegisteredTerminal } from '../support/fixtures.js';
-import { medicalOf } from '../../src/wiring/medical.js';
 import { businessDateOf } from '../../src/domain/business-day.js';
 import { medicalYearOf } from '../../src/domain/medical/index.js';
 
@@ -229,7 +228,7 @@ describe('POST /v1/medical/settle', () => {
 
   it('recomputes once when the purse moved between the split and the gate', async () => {
     const { cardNo } = await issueCard(sys.http, { insured: false, balance: 1_000 });
-    const service = medicalOf(sys).service;
+    const service = sys.medical.service;
     service.hooks.beforeGate = async (attempt) => {
       if (attempt === 1) await post('/v1/payments', { paymentId: 'race-pay-1', cardNo, amount: 500 }, shop);
     };
@@ -244,7 +243,7 @@ describe('POST /v1/medical/settle', () => {
 
   it('answers 51 when the balance moves again, and the retry answers the same', async () => {
     const { cardNo } = await issueCard(sys.http, { insured: false, balance: 1_000 });
-    const service = medicalOf(sys).service;
+    const service = sys.medical.service;
     service.hooks.beforeGate = async (attempt) => {
       await post('/v1/payments', { paymentId: `race2-pay-${attempt}`, cardNo, amount: attempt === 1 ? 500 : 400 }, shop);
     };
@@ -384,7 +383,7 @@ describe('books', () => {
   it('balance to zero, and the year-to-date equals the claims (and survives a rebuild unchanged)', async () => {
     const tb = await sys.http.inject({ method: 'GET', url: '/v1/admin/trial-balance', headers: admin });
     expect(tb.json()).toMatchObject({ balanced: true, total: 0 });
-    const { claims } = medicalOf(sys);
+    const { claims } = sys.medical;
     expect(await claims.ytdMismatches()).toEqual([]);
     const before = await claims.ytdRows();
     expect(before.length).toBeGreaterThan(5);

@@ -7,7 +7,6 @@ import { createTestSystem, testConfig, type TestSystem } from '../support/system
 import { admin, issueCard, medicalPos, type RegisteredTerminal } from '../support/fixtures.js';
 import { buildSystem, type System } from '../../src/system.js';
 import { createLogger } from '../../src/platform/logger.js';
-import { medicalOf } from '../../src/wiring/medical.js';
 import { businessDateOf } from '../../src/domain/business-day.js';
 import { medicalYearOf } from '../../src/domain/medical/index.js';
 
@@ -59,9 +58,9 @@ describe('a claim write lost after the ledger commit', () => {
     expect((await settle(sys, 'd-1', 50_000)).json()).toMatchObject({ approved: true, fund: 0, personal: 50_000 });
     expect(await ytd(sys)).toEqual({ deductibleUsed: 50_000, fundPaid: 0 });
 
-    medicalOf(sys).service.hooks.beforeClaimWrite = crash;
+    sys.medical.service.hooks.beforeClaimWrite = crash;
     const first = await settle(sys, 'd-2', 40_000);
-    medicalOf(sys).service.hooks = {};
+    sys.medical.service.hooks = {};
     // 30,000 fills the deductible; the fund pays 0.70 × 10,000.
     expect(first.json()).toMatchObject({ approved: true, code: '00', fund: 7_000, personal: 33_000, purse: 0, cash: 0 });
     expect(await counts(sys, 'd-2')).toEqual({ claims: 0, transfers: 2, status: null });
@@ -78,9 +77,9 @@ describe('a claim write lost after the ledger commit', () => {
   });
 
   it('the next claim of the citizen completes it first, so its split sees the whole year', async () => {
-    medicalOf(sys).service.hooks.beforeClaimWrite = crash;
+    sys.medical.service.hooks.beforeClaimWrite = crash;
     expect((await settle(sys, 'd-3', 10_000)).json()).toMatchObject({ approved: true, fund: 7_000, personal: 3_000 });
-    medicalOf(sys).service.hooks = {};
+    sys.medical.service.hooks = {};
     expect(await ytd(sys)).toEqual({ deductibleUsed: 80_000, fundPaid: 7_000 });
     // Presettle (and settle) of another claim complete d-3 before reading the year-to-date.
     const pre = await sys.http.inject({
@@ -98,9 +97,9 @@ describe('a claim write lost after the ledger commit', () => {
     expect((await settle(sys, 'd-5', 2_000)).json()).toMatchObject({ approved: true, fund: 1_400, personal: 600 });
     expect(await ytd(sys)).toEqual({ deductibleUsed: 80_000, fundPaid: 15_400 });
     const medicalBefore = (await sys.http.inject({ method: 'GET', url: `/v1/cards/${cardNo}/balance`, headers: admin })).json().medical as number;
-    medicalOf(sys).service.hooks.beforeClaimWrite = crash;
+    sys.medical.service.hooks.beforeClaimWrite = crash;
     expect((await sys.http.inject({ method: 'POST', url: '/v1/medical/d-5/cancel', headers: hospital.headers, payload: {} })).json()).toEqual({ approved: true, code: '00' });
-    medicalOf(sys).service.hooks = {};
+    sys.medical.service.hooks = {};
     expect(await counts(sys, 'd-5')).toEqual({ claims: 1, transfers: 4, status: 'settled' });
     expect(await ytd(sys)).toEqual({ deductibleUsed: 80_000, fundPaid: 15_400 });
     expect((await sys.http.inject({ method: 'POST', url: '/v1/medical/d-5/cancel', headers: hospital.headers, payload: {} })).json()).toEqual({ approved: true, code: '00' });
@@ -113,9 +112,9 @@ describe('a claim write lost after the ledger commit', () => {
 
 describe('restart', () => {
   it('a new process completes lost claim writes at start, keeps the year-to-date, and agrees with a rebuild', async () => {
-    medicalOf(sys).service.hooks.beforeClaimWrite = crash;
+    sys.medical.service.hooks.beforeClaimWrite = crash;
     expect((await settle(sys, 'd-6', 3_000)).json()).toMatchObject({ approved: true, fund: 2_100, personal: 900 });
-    medicalOf(sys).service.hooks = {};
+    sys.medical.service.hooks = {};
     expect(await counts(sys, 'd-6')).toMatchObject({ claims: 0, transfers: 2 });
     await sys.close();
 
@@ -138,7 +137,7 @@ describe('restart', () => {
     // Replays of claims settled before the restart answer the same.
     expect((await settle(restarted, 'd-2', 40_000)).json()).toMatchObject({ approved: true, fund: 7_000, personal: 33_000 });
 
-    const { claims } = medicalOf(restarted);
+    const { claims } = restarted.medical;
     expect(await claims.ytdMismatches()).toEqual([]);
     const rows = await claims.ytdRows();
     await restarted.pool.query(`DELETE FROM medical_ytd`);

@@ -6,7 +6,7 @@ import { createTestSystem, type TestSystem } from '../support/system.js';
 import { fixedClock } from '../../src/platform/clock.js';
 import { issueCard, type RegisteredTerminal } from '../support/fixtures.js';
 import { createTransit } from '../../src/wiring/transit.js';
-import { transitOf, type TransitService } from '../../src/app/transit.js';
+import type { TransitService } from '../../src/app/transit.js';
 import type { TerminalContext } from '../../src/app/terminal.js';
 import { parsePolicy, rateDay, type Tap } from '../../src/domain/fare/index.js';
 import { at, bus, paidFen, purse, tap, tapId, trialBalanced } from './transit-helpers.js';
@@ -26,7 +26,7 @@ describe('two API processes tapping one card', () => {
   it('stay consistent with rateDay: a tap rated on a state that changed is re-rated', async () => {
     const other = createTransit(sys).transit; // its own per-card lock, as another process would have
     await other.reloadPolicies();
-    const services: TransitService[] = [transitOf(sys), other];
+    const services: TransitService[] = [sys.transit.service, other];
     {
       const { cardNo } = await issueCard(sys.http, { balance: 5000 });
       const date = '2026-03-16';

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSystem, type TestSystem } from '../support/system.js';
 import { fixedClock } from '../../src/platform/clock.js';
 import { admin, issueCard, retailPos, type RegisteredTerminal } from '../support/fixtures.js';
-import { closeOpenJourneys } from '../../src/app/transit.js';
 import { at, bus, gate, ledgerCounts, paidFen, postTap, purse, tap, tapId, taxi, trialBalanced } from './transit-helpers.js';
 
 let sys: TestSystem;
@@ -74,10 +73,10 @@ describe('closeOpenJourneys', () => {
     const { cardNo } = await issueCard(sys.http, { balance: 1000 });
     const date = '2026-03-03';
     const tapIn = await tap(sys.http, gates.ZJS!, cardNo, at('18:00', date), { direction: 'in' });
-    const first = await closeOpenJourneys(sys, date);
+    const first = await sys.transit.service.closeOpenJourneys(date);
     expect(first).toMatchObject({ businessDate: date, journeysClosed: 1, closedFen: 400 });
     expect(await purse(sys.http, cardNo)).toBe(600);
-    const again = await closeOpenJourneys(sys, date);
+    const again = await sys.transit.service.closeOpenJourneys(date);
     expect(again).toMatchObject({ journeysClosed: 0, closedFen: 0, adjustments: 0 });
     expect(await purse(sys.http, cardNo)).toBe(600);
     const closes = await sys.pool.query(`SELECT op_id, amount::int FROM transfers WHERE card_no = $1 AND op_kind = 'journey-close'`, [cardNo]);
@@ -95,7 +94,7 @@ describe('closeOpenJourneys', () => {
     const tapIn = await tap(sys.http, gates['L1-01']!, cardNo, at('20:00', '2026-03-05'), { direction: 'in' });
     // Max fare from L1-01: the farthest station L2-16 (11.2 + 9.6 = 20.8 km) → 500.
     expect(await tap(sys.http, b2, cardNo, at('08:00', '2026-03-06'))).toMatchObject({ approved: true, fare: 100, balance: 400 });
-    await closeOpenJourneys(sys, '2026-03-05');
+    await sys.transit.service.closeOpenJourneys('2026-03-05');
     expect(await purse(sys.http, cardNo)).toBe(400);
     const closes = await sys.pool.query(`SELECT op_id, amount::int FROM transfers WHERE card_no = $1 AND op_kind = 'journey-close'`, [cardNo]);
     expect(closes.rows).toEqual([{ op_id: tapIn.journeyId, amount: 500 }]);

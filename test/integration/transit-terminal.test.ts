@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestSystem, type TestSystem } from '../support/system.js';
 import { issueCard, type RegisteredTerminal } from '../support/fixtures.js';
 import { urlFor } from '../support/db-names.js';
-import { transitOf } from '../../src/app/transit.js';
 import { at, bus, gate, purse, upload } from './transit-helpers.js';
 import { businessDateOf } from '../../src/domain/business-day.js';
 
@@ -172,7 +171,7 @@ describe('scripts/import-gtfs.ts', () => {
     expect(clash.code).toBe(1);
     expect((await run(['test/fixtures/gtfs/demo', '--version', 'x'])).code).toBe(2);
 
-    await transitOf(sys).reloadPolicies();
+    await sys.transit.service.reloadPolicies();
     const l101 = await gate(sys.http, 'L1-01');
     const zjs = await gate(sys.http, 'ZJS');
     const { cardNo } = await issueCard(sys.http, { balance: 2000 });

@@ -93,18 +93,19 @@ export async function createTestSystem(options: SystemOptions & { env?: Record<s
     },
   });
   const config = testConfig(dbName, options.env);
-  const system = (await buildSystem(config, { logger: createLogger(config.logLevel, sink), ...options })) as TestSystem;
+  const system = await buildSystem(config, { logger: createLogger(config.logLevel, sink), ...options });
   await system.start();
-  system.dbName = dbName;
-  system.logLines = logLines;
-  system.destroy = async () => {
-    await system.close().catch(() => undefined);
-    const cleaner = testRedis(config);
-    await deleteByPrefix(cleaner, config.redisKeyPrefix);
-    cleaner.disconnect();
-    await dropDatabase(dbName);
-  };
-  return system;
+  return Object.assign(system, {
+    dbName,
+    logLines,
+    async destroy() {
+      await system.close().catch(() => undefined);
+      const cleaner = testRedis(config);
+      await deleteByPrefix(cleaner, config.redisKeyPrefix);
+      cleaner.disconnect();
+      await dropDatabase(dbName);
+    },
+  });
 }
 
 /**
@@ -119,12 +120,13 @@ export async function joinTestSystem(base: TestSystem, options: SystemOptions = 
       done();
     },
   });
-  const system = (await buildSystem(base.config, { logger: createLogger(base.config.logLevel, sink), ...options })) as TestSystem;
+  const system = await buildSystem(base.config, { logger: createLogger(base.config.logLevel, sink), ...options });
   await system.start();
-  system.dbName = base.dbName;
-  system.logLines = logLines;
-  system.destroy = async () => {
-    await system.close().catch(() => undefined);
-  };
-  return system;
+  return Object.assign(system, {
+    dbName: base.dbName,
+    logLines,
+    async destroy() {
+      await system.close().catch(() => undefined);
+    },
+  });
 }
