@@ -8,7 +8,7 @@ import type { Ledger } from './ports.js';
 import type { Registry } from '../adapters/postgres/registry.js';
 import { cardNoFromSerial } from '../domain/card-number.js';
 import { businessDateOf } from '../domain/business-day.js';
-import { hashPin, maskIdNumber, type Secrets } from '../platform/secrets.js';
+import { hashPin, maskIdNumber, sha256, type Secrets } from '../platform/secrets.js';
 import type { Logger } from '../platform/logger.js';
 import type { Clock } from '../platform/clock.js';
 import { requestHash } from '../platform/hash.js';
@@ -167,7 +167,15 @@ async function seedTerminals(deps: { registry: Registry; admin: AdminService; te
   } catch {
     known = [];
   }
-  let changed = false;
+  // The database is the truth: an entry whose key does not open its terminal there (a file left
+  // from another database) is dropped, its terminal seeded anew below and the file rewritten.
+  const verified: DemoTerminal[] = [];
+  for (const t of known) {
+    const row = typeof t.apiKey === 'string' ? await deps.registry.terminalByKeyHash(sha256(t.apiKey)) : null;
+    if (row?.terminalId === t.terminalId) verified.push(t);
+  }
+  let changed = verified.length !== known.length;
+  known = verified;
   for (const spec of demoTerminalSpecs) {
     if (known.some((t) => t.terminalId === spec.terminalId)) continue;
     if (await deps.registry.terminal(spec.terminalId)) {
