@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: pure unit tests, integration tests against real PostgreSQL and Redis (prepared
-// once by the global setup; each file then makes its own database and key prefix), and the hot-path
+// Four projects: pure unit tests, time-boxed fuzz properties replaying their stored corpus first
+// (docs/testing.md), integration tests against real PostgreSQL and Redis (prepared once by the
+// global setup; each file then makes its own database and key prefix), and the hot-path
 // integration files once more against a local 3-master Redis Cluster (scripts/redis-cluster.sh).
 const onClusterFiles = [
   'test/integration/core-concurrency.test.ts',
@@ -24,6 +25,7 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'fuzz', include: ['test/fuzz/**/*.fuzz.test.ts'] } },
       {
         extends: true,
         test: {

@@ -1,8 +1,8 @@
 // The medical split calculator: hand-worked examples under the demo policy (deductible 800.00 yuan,
-// fund rate 0.70, annual fund cap 300,000.00 yuan), input validation, and fast-check properties.
+// fund rate 0.70, annual fund cap 300,000.00 yuan) and input validation; its properties are
+// test/fuzz/medical-split.fuzz.test.ts.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import fc from 'fast-check';
 import {
   computeSplit,
   itemsMax,
@@ -236,91 +236,5 @@ describe('computeSplit, validation', () => {
     const r = computeSplit({ ...base, ytd: { deductibleUsedFen: -1n, fundPaidFen: 0n } });
     if (r.ok) throw new Error('expected an error');
     expect(r.error).toMatchObject({ kind: 'invalid-year-to-date', code: '96' });
-  });
-});
-
-describe('computeSplit, properties', () => {
-  const rateArb = fc.oneof(
-    fc.constantFrom('0', '1', '0.70', '0.5', '0.85', '0.333'),
-    fc.integer({ min: 0, max: 10_000 }).map((n) => (n === 10_000 ? '1.0000' : `0.${String(n).padStart(4, '0')}`)),
-  );
-  const policyArb = fc.record({
-    deductibleAnnualFen: fc.bigInt({ min: 0n, max: 200_000n }),
-    fundRate: rateArb,
-    annualFundCapFen: fc.bigInt({ min: 0n, max: 1_000_000n }),
-  });
-  const itemArb = fc.record({ code: fc.constantFrom('A', 'B', 'C'), amountFen: fc.bigInt({ min: 1n, max: 500_000n }), eligible: fc.boolean() });
-  const ytdArb = fc.record({ deductibleUsedFen: fc.bigInt({ min: 0n, max: 300_000n }), fundPaidFen: fc.bigInt({ min: 0n, max: 1_200_000n }) });
-  const inputArb = fc.record({
-    policy: policyArb,
-    insured: fc.boolean(),
-    items: fc.array(itemArb, { minLength: 1, maxLength: 20 }),
-    ytd: ytdArb,
-    medicalBalanceFen: fc.bigInt({ min: -1_000n, max: 2_000_000n }),
-    purseBalanceFen: fc.bigInt({ min: -1_000n, max: 2_000_000n }),
-    usePurse: fc.boolean(),
-  });
-
-  function mustSplit(input: MedicalSplitInput): MedicalSplit {
-    const r = computeSplit(input);
-    if (!r.ok) throw new Error(r.error.message);
-    return r.split;
-  }
-
-  it('fund + personal + purse + cash = total = eligible + ineligible, none negative', () => {
-    fc.assert(
-      fc.property(inputArb, (input) => {
-        const s = mustSplit(input);
-        const sum = input.items.reduce((a, i) => a + i.amountFen, 0n);
-        expect(s.fund + s.personal + s.purse + s.cash).toBe(s.total);
-        expect(s.total).toBe(sum);
-        expect(s.eligible + s.ineligible).toBe(s.total);
-        for (const v of [s.fund, s.personal, s.purse, s.cash, s.deductiblePart]) expect(v >= 0n).toBe(true);
-        expect(s.personal <= (input.medicalBalanceFen > 0n ? input.medicalBalanceFen : 0n)).toBe(true);
-        expect(s.purse <= (input.purseBalanceFen > 0n ? input.purseBalanceFen : 0n)).toBe(true);
-        if (!input.usePurse) expect(s.purse).toBe(0n);
-        if (!input.insured) expect(s.fund).toBe(0n);
-      }),
-    );
-  });
-
-  it('the fund never exceeds what the cap leaves, nor the eligible amount above the deductible', () => {
-    fc.assert(
-      fc.property(inputArb, (input) => {
-        const s = mustSplit(input);
-        const capLeft = input.policy.annualFundCapFen - input.ytd.fundPaidFen;
-        expect(s.fund <= (capLeft > 0n ? capLeft : 0n)).toBe(true);
-        expect(s.fund <= s.eligible - s.deductiblePart).toBe(true);
-      }),
-    );
-  });
-
-  it('year-to-date only grows, by the deductible part and the fund share, and reverseYtd restores it', () => {
-    fc.assert(
-      fc.property(inputArb, (input) => {
-        const s = mustSplit(input);
-        expect(s.ytdAfter.deductibleUsedFen >= input.ytd.deductibleUsedFen).toBe(true);
-        expect(s.ytdAfter.fundPaidFen >= input.ytd.fundPaidFen).toBe(true);
-        expect(s.ytdAfter.deductibleUsedFen - input.ytd.deductibleUsedFen).toBe(s.deductiblePart);
-        expect(s.ytdAfter.fundPaidFen - input.ytd.fundPaidFen).toBe(s.fund);
-        expect(reverseYtd(s.ytdAfter, s)).toEqual(input.ytd);
-      }),
-    );
-  });
-
-  it('over a year of claims the fund never pays more than the cap, and the deductible fills exactly once', () => {
-    fc.assert(
-      fc.property(policyArb, fc.array(fc.array(itemArb, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 30 }), (pol, claims) => {
-        let ytd: YearToDate = fresh;
-        let eligibleSoFar = 0n;
-        for (const items of claims) {
-          const s = mustSplit({ policy: pol, insured: true, items, ytd, medicalBalanceFen: 0n, purseBalanceFen: 0n, usePurse: false });
-          eligibleSoFar += s.eligible;
-          ytd = s.ytdAfter;
-          expect(ytd.fundPaidFen <= pol.annualFundCapFen).toBe(true);
-          expect(ytd.deductibleUsedFen).toBe(eligibleSoFar < pol.deductibleAnnualFen ? eligibleSoFar : pol.deductibleAnnualFen);
-        }
-      }),
-    );
   });
 });

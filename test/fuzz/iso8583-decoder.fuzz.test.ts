@@ -1,7 +1,9 @@
 // Fuzzing the decoder: random bytes, random bytes behind a plausible header, valid messages, and
 // valid messages mutated (bit flips, byte changes, truncation, insertion, length-prefix changes).
 // Whatever comes in, decode throws nothing but IsoFormatError, and what it returns is in profile.
-import { describe, expect, it } from 'vitest';
+// Each property replays its stored corpus first (the strict-decoding and framing regressions among
+// it), then runs for FUZZ_TIME_MS at most its former fixed number of runs.
+import { describe, expect } from 'vitest';
 import fc from 'fast-check';
 import {
   decodeMessage,
@@ -17,6 +19,7 @@ import {
   type FieldValue,
   type IsoMessage,
 } from '../../src/adapters/iso8583/index.js';
+import { fuzzProperty } from './support/fuzz.js';
 
 const specs = [...fieldSpecs.values()];
 const alphabets = {
@@ -156,79 +159,83 @@ function check(bytes: Buffer): void {
 }
 
 describe('ISO 8583 decoder fuzz', () => {
-  it('random bytes (30,000)', () => {
+  const resetOutcomes = () => {
     outcomes = { ok: 0, error: 0 };
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 80 }), (b) => check(Buffer.from(b))),
-      { numRuns: 30_000 },
-    );
-    expect(outcomes.error).toBeGreaterThan(0);
+  };
+
+  fuzzProperty({
+    id: 'iso8583-decode-random-bytes',
+    title: 'random bytes',
+    arbitraries: [fc.uint8Array({ maxLength: 80 })],
+    predicate: (b) => check(Buffer.from(b)),
+    numRunsMax: 30_000,
+    before: resetOutcomes,
+    after: () => expect(outcomes.error).toBeGreaterThan(0),
   });
 
-  it('random bytes behind a valid MTI and a random bitmap (20,000)', () => {
-    outcomes = { ok: 0, error: 0 };
-    const arb = fc.tuple(mtiArb, fc.uint8Array({ minLength: 8, maxLength: 16 }), fc.uint8Array({ maxLength: 200 }));
-    fc.assert(
-      fc.property(arb, ([mti, bitmap, rest]) => check(Buffer.concat([Buffer.from(mti), bitmap, rest]))),
-      { numRuns: 20_000 },
-    );
-    expect(outcomes.error).toBeGreaterThan(0);
+  fuzzProperty({
+    id: 'iso8583-decode-mti-bitmap-bytes',
+    title: 'random bytes behind a valid MTI and a random bitmap',
+    arbitraries: [mtiArb, fc.uint8Array({ minLength: 8, maxLength: 16 }), fc.uint8Array({ maxLength: 200 })],
+    predicate: (mti, bitmap, rest) => check(Buffer.concat([Buffer.from(mti), bitmap, rest])),
+    numRunsMax: 20_000,
+    before: resetOutcomes,
+    after: () => expect(outcomes.error).toBeGreaterThan(0),
   });
 
-  it('valid messages round-trip (10,000)', () => {
-    outcomes = { ok: 0, error: 0 };
-    fc.assert(
-      fc.property(messageArb, (msg) => {
-        const wire = encodeMessage(msg);
-        check(wire);
-        expect(decodeMessage(wire)).toEqual(msg);
-      }),
-      { numRuns: 10_000 },
-    );
-    expect(outcomes).toEqual({ ok: 10_000, error: 0 });
+  fuzzProperty({
+    id: 'iso8583-round-trip',
+    title: 'valid messages round-trip',
+    arbitraries: [messageArb],
+    predicate: (msg) => {
+      const wire = encodeMessage(msg);
+      check(wire);
+      expect(decodeMessage(wire)).toEqual(msg);
+    },
+    numRunsMax: 10_000,
+    before: resetOutcomes,
+    // Every generated message decoded, none refused.
+    after: (details) => expect(outcomes).toEqual({ ok: details.numRuns, error: 0 }),
   });
 
-  it('mutated valid messages (50,000)', () => {
-    outcomes = { ok: 0, error: 0 };
-    fc.assert(
-      fc.property(messageArb, fc.array(mutationArb, { minLength: 1, maxLength: 3 }), (msg, mutations) => {
-        let wire = encodeMessage(msg);
-        // Prefix changes first: their offsets are those of the intact encoding.
-        const ordered = [...mutations].sort((a, b) => Number(b.kind === 'prefix') - Number(a.kind === 'prefix'));
-        for (const m of ordered) wire = mutate(wire, msg, m);
-        check(wire);
-      }),
-      { numRuns: 50_000 },
-    );
-    // Both outcomes occur, or the mutations are not exercising the decoder.
-    expect(outcomes.ok).toBeGreaterThan(0);
-    expect(outcomes.error).toBeGreaterThan(outcomes.ok);
+  fuzzProperty({
+    id: 'iso8583-decode-mutated',
+    title: 'mutated valid messages',
+    arbitraries: [messageArb, fc.array(mutationArb, { minLength: 1, maxLength: 3 })],
+    predicate: (msg, mutations) => {
+      let wire = encodeMessage(msg);
+      // Prefix changes first: their offsets are those of the intact encoding.
+      const ordered = [...mutations].sort((a, b) => Number(b.kind === 'prefix') - Number(a.kind === 'prefix'));
+      for (const m of ordered) wire = mutate(wire, msg, m);
+      check(wire);
+    },
+    numRunsMax: 50_000,
+    before: resetOutcomes,
+    after: () => {
+      // Both outcomes occur, or the mutations are not exercising the decoder.
+      expect(outcomes.ok).toBeGreaterThan(0);
+      expect(outcomes.error).toBeGreaterThan(outcomes.ok);
+    },
   });
 
-  it('framed streams with damaged frame lengths (5,000)', () => {
-    outcomes = { ok: 0, error: 0 };
-    fc.assert(
-      fc.property(
-        fc.array(messageArb, { minLength: 1, maxLength: 4 }),
-        fc.nat(),
-        fc.integer({ min: 0, max: 0xffff }),
-        fc.integer({ min: 1, max: 64 }),
-        (messages, which, length, chunkBytes) => {
-          const frames = messages.map((m) => frame(encodeMessage(m)));
-          const i = which % frames.length;
-          frames[i]?.writeUInt16BE(length, 0);
-          const stream = Buffer.concat(frames);
-          const d = new Deframer();
-          try {
-            for (let offset = 0; offset < stream.length; offset += chunkBytes) {
-              for (const message of d.push(stream.subarray(offset, offset + chunkBytes))) check(message);
-            }
-          } catch (error) {
-            if (!(error instanceof FramingError)) throw error;
-          }
-        },
-      ),
-      { numRuns: 5_000 },
-    );
+  fuzzProperty({
+    id: 'iso8583-framed-stream-lengths',
+    title: 'framed streams with damaged frame lengths',
+    arbitraries: [fc.array(messageArb, { minLength: 1, maxLength: 4 }), fc.nat(), fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 1, max: 64 })],
+    predicate: (messages, which, length, chunkBytes) => {
+      const frames = messages.map((m) => frame(encodeMessage(m)));
+      const i = which % frames.length;
+      frames[i]?.writeUInt16BE(length, 0);
+      const stream = Buffer.concat(frames);
+      const d = new Deframer();
+      try {
+        for (let offset = 0; offset < stream.length; offset += chunkBytes) {
+          for (const message of d.push(stream.subarray(offset, offset + chunkBytes))) check(message);
+        }
+      } catch (error) {
+        if (!(error instanceof FramingError)) throw error;
+      }
+    },
+    numRunsMax: 5_000,
   });
 });
