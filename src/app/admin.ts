@@ -6,7 +6,6 @@ import type { Ledger } from './ports.js';
 import type { CardGate } from '../adapters/redis/card-gate.js';
 import type { Journal } from '../adapters/postgres/journal.js';
 import type { CardRow, MerchantRow, OperatorRow, Registry, Upsert } from '../adapters/postgres/registry.js';
-import { withTransaction } from '../adapters/postgres/db.js';
 import { cardNoFromSerial, isValidCardNo } from '../domain/card-number.js';
 import { businessDateOf } from '../domain/business-day.js';
 import { Code } from '../domain/codes.js';
@@ -142,7 +141,7 @@ export class AdminService {
     const cardNo = cardNoFromSerial(await this.deps.registry.nextCardSerial());
     const expiresOn = this.expiryFromNow();
     const pinHash = c.pin ? await hashPin(c.pin) : null;
-    await this.deps.registry.insertCard(this.deps.registry.pool, { cardNo, citizenId: c.citizenId, cardType: c.cardType, expiresOn, pinHash });
+    await this.deps.registry.insertCard({ cardNo, citizenId: c.citizenId, cardType: c.cardType, expiresOn, pinHash });
     await this.deps.events?.emit('card-issued', { cardNo });
     return { cardNo, status: 'active', expiresOn };
   }
@@ -181,15 +180,12 @@ export class AdminService {
       await this.deps.gate.setFields(oldCardNo, { st: oldStatus });
       await this.deps.onCardStatus?.(oldCardNo, oldStatus);
       const newCardNo = cardNoFromSerial(await this.deps.registry.nextCardSerial());
-      await withTransaction(this.deps.registry.pool, async (client) => {
-        await this.deps.registry.insertCard(client, {
-          cardNo: newCardNo,
-          citizenId: old.citizenId,
-          cardType: old.cardType,
-          expiresOn: this.expiryFromNow(),
-          pinHash: old.pinHash,
-        });
-        await client.query(`UPDATE cards SET replaced_by = $2 WHERE card_no = $1`, [oldCardNo, newCardNo]);
+      await this.deps.registry.insertReplacement(oldCardNo, {
+        cardNo: newCardNo,
+        citizenId: old.citizenId,
+        cardType: old.cardType,
+        expiresOn: this.expiryFromNow(),
+        pinHash: old.pinHash,
       });
       await this.moveBalances(oldCardNo, newCardNo);
       return { cardNo: newCardNo, created: true };

@@ -1,23 +1,8 @@
 // Reads of the append-only journal: a command's transfers, a card's history, the trial balance.
 import type { Pool } from './db.js';
+import type { JournalReads, TransferView, TrialBalance } from '../../app/ports/journal.js';
 
-export interface TransferView {
-  transferId: bigint;
-  opKind: string;
-  opScope: string;
-  opId: string;
-  leg: number;
-  amountFen: bigint;
-  cardNo: string | null;
-  terminalId: string | null;
-  businessDate: string;
-  createdAt: Date;
-  detail: Record<string, unknown>;
-  debitKind: string;
-  debitOwner: string;
-  creditKind: string;
-  creditOwner: string;
-}
+export type { TransferView } from '../../app/ports/journal.js';
 
 const viewSelect = `SELECT t.transfer_id, t.op_kind, t.op_scope, t.op_id, t.leg, t.amount, t.card_no, t.terminal_id, t.business_date,
        t.created_at, t.detail, d.kind AS debit_kind, d.owner_id AS debit_owner, c.kind AS credit_kind, c.owner_id AS credit_owner
@@ -45,7 +30,7 @@ function toView(row: Record<string, unknown>): TransferView {
 
 export const historyPageMax = 100;
 
-export class Journal {
+export class Journal implements JournalReads {
   constructor(private readonly pool: Pool) {}
 
   async op(opKind: string, opId: string): Promise<TransferView[]> {
@@ -87,7 +72,7 @@ export class Journal {
    * The trial balance: every account's stored balance against the sum of its postings, and the
    * total of all balances (zero when the books balance).
    */
-  async trialBalance(): Promise<{ balanced: boolean; total: bigint; accounts: { kind: string; count: number; balance: bigint }[]; mismatched: { accountId: bigint; kind: string; ownerId: string; balance: bigint; postings: bigint }[] }> {
+  async trialBalance(): Promise<TrialBalance> {
     const byKind = await this.pool.query<{ kind: string; n: bigint; balance: bigint }>(
       `SELECT kind, count(*)::bigint AS n, coalesce(sum(balance), 0)::bigint AS balance FROM accounts GROUP BY kind ORDER BY kind`,
     );

@@ -1,49 +1,11 @@
 // Registry tables: operators, merchants, terminals, citizens and cards (everything that is not
 // the journal). Money never moves here; balances change only through the ledger writer.
-import type { Pool, PoolClient } from './db.js';
+import { withTransaction, type Pool, type PoolClient } from './db.js';
+import type { CardRow, MerchantRow, NewCard, OperatorRow, RegistryStore, TerminalRow, Upsert } from '../../app/ports/registry.js';
 
-export interface OperatorRow {
-  operatorId: string;
-  name: string;
-  mode: 'bus' | 'metro' | 'taxi';
-  commissionRate: string;
-}
+export type { CardRow, MerchantRow, NewCard, OperatorRow, TerminalRow, Upsert } from '../../app/ports/registry.js';
 
-export interface MerchantRow {
-  merchantId: string;
-  name: string;
-  category: 'retail' | 'medical';
-  mcc: string;
-  commissionRate: string;
-}
-
-export interface TerminalRow {
-  terminalId: string;
-  kind: 'bus' | 'gate' | 'taxi' | 'pos' | 'kiosk';
-  operatorId: string | null;
-  merchantId: string | null;
-  routeId: string | null;
-  stationId: string | null;
-  status: 'active' | 'disabled' | 'blocked';
-  keysEnc: Buffer;
-  merchantCategory: 'retail' | 'medical' | null;
-}
-
-export interface CardRow {
-  cardNo: string;
-  citizenId: bigint;
-  cardType: 'adult' | 'student' | 'senior' | 'disabled';
-  status: 'active' | 'lost' | 'blocked';
-  expiresOn: string;
-  pinHash: string | null;
-  pinFailures: number;
-  pinLockedUntil: Date | null;
-  replacedBy: string | null;
-}
-
-export type Upsert = 'created' | 'same' | 'different';
-
-export class Registry {
+export class Registry implements RegistryStore {
   constructor(readonly pool: Pool) {}
 
   /** Inserts, or reports whether the existing row has the same content (idempotent admin calls). */
@@ -139,12 +101,17 @@ export class Registry {
     return r.rows[0]!.s;
   }
 
-  async insertCard(client: PoolClient | Pool, c: { cardNo: string; citizenId: bigint; cardType: CardRow['cardType']; expiresOn: string; pinHash: string | null }): Promise<void> {
-    await client.query(
-      `INSERT INTO cards (card_no, citizen_id, card_type, expires_on, pin_hash) VALUES ($1, $2, $3, $4, $5)`,
-      [c.cardNo, c.citizenId, c.cardType, c.expiresOn, c.pinHash],
-    );
-    await client.query(`INSERT INTO accounts (kind, owner_id) VALUES ('purse', $1), ('medical', $1) ON CONFLICT DO NOTHING`, [c.cardNo]);
+  /** A new card and its purse and medical accounts, in one transaction. */
+  async insertCard(c: NewCard): Promise<void> {
+    await withTransaction(this.pool, (client) => insertCardRows(client, c));
+  }
+
+  /** The replacement of a card: the new card, its accounts and the old card's `replaced_by`, in one transaction. */
+  async insertReplacement(oldCardNo: string, c: NewCard): Promise<void> {
+    await withTransaction(this.pool, async (client) => {
+      await insertCardRows(client, c);
+      await client.query(`UPDATE cards SET replaced_by = $2 WHERE card_no = $1`, [oldCardNo, c.cardNo]);
+    });
   }
 
   async card(cardNo: string): Promise<CardRow | null> {
@@ -204,4 +171,12 @@ function toTerminal(row: Record<string, unknown>): TerminalRow {
     keysEnc: row.keys_enc as Buffer,
     merchantCategory: row.merchant_category as TerminalRow['merchantCategory'],
   };
+}
+
+async function insertCardRows(client: PoolClient, c: NewCard): Promise<void> {
+  await client.query(
+    `INSERT INTO cards (card_no, citizen_id, card_type, expires_on, pin_hash) VALUES ($1, $2, $3, $4, $5)`,
+    [c.cardNo, c.citizenId, c.cardType, c.expiresOn, c.pinHash],
+  );
+  await client.query(`INSERT INTO accounts (kind, owner_id) VALUES ('purse', $1), ('medical', $1) ON CONFLICT DO NOTHING`, [c.cardNo]);
 }

@@ -1,10 +1,13 @@
 // The Redis side of the hot path: runs the gate scripts on a card's cached state, installs state
 // from PostgreSQL on a miss, and records, finalizes or undoes commands.
 import { performance } from 'node:perf_hooks';
-import { commandScope, type ScopedCommand } from '../../domain/command-scope.js';
+import { commandScope } from '../../domain/command-scope.js';
 import { loadLua, type CardRedis, type ScriptReply } from './client.js';
 import type { RedisKeys } from './keys.js';
 import type { CardSnapshot, GateCredit, GateDebit, GateResult, OpRecord } from '../../app/ports.js';
+import type { CardGatePort, GateCall, OpRef } from '../../app/ports/gate.js';
+
+export type { GateCall, OpRef } from '../../app/ports/gate.js';
 import { isResponseCode } from '../../domain/codes.js';
 
 export const opRecordTtlSeconds = 7 * 24 * 3600;
@@ -15,29 +18,12 @@ export const fareStateTtlSeconds = 2 * 24 * 3600;
 export const loadBusyWaitMsMax = 2_000;
 const loadBusyPollMs = 5;
 
-export interface GateCall {
-  cardNo: string;
-  opKind: string;
-  opId: string;
-  terminalId?: string | null;
-  detail?: Record<string, unknown> | undefined;
-  requestHash: string;
-  businessDate: string;
-  gate: GateDebit | GateCredit;
-}
-
-/** A command's key: a terminal's client ids are scoped to it (DESIGN §11, domain/command-scope.ts). */
-export interface OpRef extends ScopedCommand {
-  cardNo: string;
-  opId: string;
-}
-
 const scopedId = (call: OpRef): string => {
   const scope = commandScope(call);
   return scope ? `${scope}/${call.opId}` : call.opId;
 };
 
-export class CardGate {
+export class CardGate implements CardGatePort {
   /** Observer of each gate script's time in seconds (the Redis gate latency metric). */
   onGate: ((seconds: number) => void) | null = null;
 
