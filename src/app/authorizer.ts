@@ -2,9 +2,8 @@
 // group-committed ledger write, and the reply only after the commit. A failed commit undoes the
 // Redis effect and answers 96; the same command id replays the first answer.
 import { commandScope } from '../domain/command-scope.js';
-import type { CardSource, GateCredit, GateDebit, Ledger, LedgerLeg, OpRecord, TapRow } from './ports.js';
-import type { CardGate } from '../adapters/redis/card-gate.js';
-import type { CommittedCommand } from '../adapters/postgres/ledger-writer.js';
+import { LedgerOutcomeUnknownError, LedgerOverloadError, type CardSource, type CommittedCommand, type GateCredit, type GateDebit, type Ledger, type LedgerLeg, type OpRecord, type TapRow } from './ports.js';
+import type { CardGatePort } from './ports/gate.js';
 import { Code, type ResponseCode } from '../domain/codes.js';
 import type { Logger } from '../platform/logger.js';
 import { maskCardNo } from '../domain/card-number.js';
@@ -42,7 +41,7 @@ export class Authorizer {
   private readonly inflight = new Map<string, Promise<MoneyOutcome>>();
 
   constructor(
-    private readonly gate: CardGate,
+    private readonly gate: CardGatePort,
     private readonly cards: CardSource,
     private readonly ledger: AuthorizerLedger,
     private readonly log: Logger,
@@ -120,8 +119,7 @@ export class Authorizer {
         tap: cmd.tap,
       });
     } catch (error) {
-      const name = (error as Error).name;
-      if (name === 'LedgerOutcomeUnknownError') {
+      if (error instanceof LedgerOutcomeUnknownError) {
         // The commit may have happened: an undo could be wrong, so the card's cached state is
         // dropped and reloads from PostgreSQL (the truth) on its next use.
         await this.abandonQuietly(cmd);
@@ -129,7 +127,7 @@ export class Authorizer {
         return { kind: 'declined', code: Code.systemMalfunction };
       }
       await this.undoQuietly(cmd);
-      if (name === 'LedgerOverloadError') {
+      if (error instanceof LedgerOverloadError) {
         this.log.warn({ opKind: cmd.opKind, opId: cmd.opId, card: maskCardNo(cmd.cardNo) }, 'ledger queue full; refused');
         return { kind: 'declined', code: Code.issuerInoperative };
       }

@@ -1,8 +1,8 @@
 // Read side of a card: its balances (the Redis view when cached, else the ledger) and history
 // (the ledger, newest first, with the fare explanations stored on each transfer).
-import type { CardGate } from '../adapters/redis/card-gate.js';
-import type { Journal, TransferView } from '../adapters/postgres/journal.js';
-import type { Registry } from '../adapters/postgres/registry.js';
+import type { CardGatePort } from './ports/gate.js';
+import type { JournalReads, TransferView } from './ports/journal.js';
+import type { RegistryStore } from './ports/registry.js';
 import { fenToJson } from '../domain/money.js';
 
 export interface TransactionItem {
@@ -42,9 +42,9 @@ export function toItem(cardNo: string, t: TransferView): TransactionItem {
 
 export class CardQueries {
   constructor(
-    private readonly gate: CardGate,
-    private readonly registry: Registry,
-    private readonly journal: Journal,
+    private readonly gate: Pick<CardGatePort, 'cachedState'>,
+    private readonly registry: Pick<RegistryStore, 'card' | 'balances'>,
+    private readonly journal: Pick<JournalReads, 'history'>,
   ) {}
 
   async balance(cardNo: string): Promise<{ status: string; purseFen: bigint; medicalFen: bigint } | null> {

@@ -4,7 +4,7 @@
 import type { AdminService } from './admin.js';
 import type { CardQueries, TransactionItem } from './card-queries.js';
 import type { MoneyService } from './money.js';
-import type { Registry } from '../adapters/postgres/registry.js';
+import type { RegistryStore } from './ports/registry.js';
 import { isValidCardNo, maskCardNo } from '../domain/card-number.js';
 import type { Clock } from '../platform/clock.js';
 import { hashPin, verifyPin } from '../platform/secrets.js';
@@ -64,7 +64,7 @@ export interface CitizenCard {
 }
 
 export interface CitizenDeps {
-  registry: Registry;
+  registry: Pick<RegistryStore, 'card' | 'citizen'>;
   cards: CardQueries;
   admin: AdminService;
   money: MoneyService;

@@ -5,8 +5,8 @@
 import type { Authorizer, MoneyOutcome, MoneyCommand } from './authorizer.js';
 import type { CardSource, LedgerLeg } from './ports.js';
 import type { TerminalContext } from './terminal.js';
-import type { CardGate } from '../adapters/redis/card-gate.js';
-import type { Registry } from '../adapters/postgres/registry.js';
+import type { CardGatePort } from './ports/gate.js';
+import type { RegistryStore } from './ports/registry.js';
 import { businessDateOf } from '../domain/business-day.js';
 import { isValidCardNo, maskCardNo } from '../domain/card-number.js';
 import { Code, type ResponseCode } from '../domain/codes.js';
@@ -43,18 +43,18 @@ export const replacementHopsMax = 8;
 
 export interface MedicalDeps {
   authorizer: Authorizer;
-  gate: CardGate;
+  gate: Pick<CardGatePort, 'readRecord' | 'cachedState' | 'loadFrom' | 'forgetDecline'>;
   cards: CardSource;
-  registry: Pick<Registry, 'card' | 'citizen'>;
+  registry: Pick<RegistryStore, 'card' | 'citizen'>;
   claims: MedicalClaims;
   policy: MedicalPolicy;
   clock: Clock;
   log: Logger;
   /**
    * Runs a citizen's settlement or cancellation one at a time across every process (the split
-   * reads the year-to-date that the commit changes); rejects when the citizen stays busy.
+   * reads the year-to-date that the commit changes); 'busy' (fn not run) when the citizen stays busy.
    */
-  perCitizen: <T>(citizenId: string, fn: () => Promise<T>) => Promise<T>;
+  perCitizen: <T>(citizenId: string, fn: () => Promise<T>) => Promise<{ kind: 'ran'; value: T } | { kind: 'busy' }>;
 }
 
 export interface ClaimRequest {
@@ -88,13 +88,10 @@ export class MedicalService {
 
   /** A citizen's lease busy beyond its wait is a 96 (nothing moved; retry), not an error. */
   private async exclusive(citizenId: bigint, fn: () => Promise<MoneyOutcome>): Promise<MoneyOutcome> {
-    try {
-      return await this.deps.perCitizen(citizenId.toString(), fn);
-    } catch (error) {
-      if ((error as Error).name !== 'LeaseBusyError') throw error;
-      this.deps.log.warn({ citizenId: citizenId.toString() }, 'medical settlement: citizen busy; refused');
-      return declined(Code.systemMalfunction);
-    }
+    const result = await this.deps.perCitizen(citizenId.toString(), fn);
+    if (result.kind === 'ran') return result.value;
+    this.deps.log.warn({ citizenId: citizenId.toString() }, 'medical settlement: citizen busy; refused');
+    return declined(Code.systemMalfunction);
   }
 
   /** Computes the split against the card's live balances and the year-to-date; moves nothing. */
@@ -344,8 +341,7 @@ export class MedicalService {
 
   /** Deletes the decline record this settlement just caused, so that the recomputed split can run. */
   private async forgetDecline(opRef: { cardNo: string; opKind: string; opId: string; terminalId: string }, hash: string): Promise<void> {
-    const record = await this.deps.gate.readRecord(opRef);
-    if (record?.s === 'd' && record.h === hash) await this.deps.gate.redis.del(this.deps.gate.opKey(opRef));
+    await this.deps.gate.forgetDecline(opRef, hash);
   }
 
   /** Where money going back to a card lands: the card, or the card that replaced it. */

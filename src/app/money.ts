@@ -2,36 +2,34 @@
 // and refunds (DESIGN §5). Each is idempotent by its client id through the Authorizer.
 import type { Authorizer, MoneyCommand, MoneyOutcome } from './authorizer.js';
 import type { TerminalContext } from './terminal.js';
-import type { Journal, TransferView } from '../adapters/postgres/journal.js';
-import type { Registry } from '../adapters/postgres/registry.js';
+import type { JournalReads, TransferView } from './ports/journal.js';
+import type { RegistryStore } from './ports/registry.js';
+import type { PaymentRacePort, RefundHoldsPort } from './ports/money.js';
 import { Code, type ResponseCode } from '../domain/codes.js';
 import { isValidCardNo } from '../domain/card-number.js';
 import { businessDateOf } from '../domain/business-day.js';
 import { pinTriesMax, reversalWaitMsMax, type PaymentLimits } from '../domain/payment-policy.js';
-import type { PinGuard } from './pin.js';
+import type { PinCheck, PinGuard } from './pin.js';
 import { terminalMay, terminalMayTopup, type TopupChannel } from '../domain/permissions.js';
 import type { Clock } from '../platform/clock.js';
 import { requestHash } from '../platform/hash.js';
-import type { RefundHolds } from '../adapters/redis/refund-holds.js';
-import type { PaymentRace } from '../adapters/redis/payment-race.js';
 import type { CardEventSink } from './events.js';
 
 export type Decline = { kind: 'declined'; code: ResponseCode };
 
-/** Verifies a terminal's encrypted PIN block against the card's stored PIN hash. */
-export type PinCheck = (input: { terminalId: string; cardNo: string; pinBlockHex: string; pinHash: string }) => Promise<boolean>;
+export type { PinCheck } from './pin.js';
 
 export interface MoneyDeps {
   authorizer: Authorizer;
-  registry: Registry;
-  journal: Journal;
+  registry: Pick<RegistryStore, 'card'>;
+  journal: Pick<JournalReads, 'scopedOp' | 'refundedFen'>;
   clock: Clock;
   limits: PaymentLimits;
   topupAmountMaxFen: bigint;
   pinCheck: PinCheck;
   pins: PinGuard;
-  holds: RefundHolds;
-  race: PaymentRace;
+  holds: RefundHoldsPort;
+  race: PaymentRacePort;
   /** Told of every approved top-up booked now ('topup-approved'), whatever its channel. */
   events?: CardEventSink;
 }

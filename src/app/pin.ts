@@ -1,15 +1,32 @@
-// PIN blocks from terminals: ISO 9564 format 0 under the terminal's PIN key (tpk), shared by the
-// HTTP payment call and the ISO 8583 gateway.
-import { PinBlockError, pinFromBlock } from '../adapters/iso8583/pinblock.js';
+// PIN checks of terminal payments: the shared try count (PinGuard) and the verification of an
+// encrypted PIN block against the card's stored PIN hash. The block's format belongs to the
+// terminal protocol; it reaches the use case through PinBlockReader (adapters/iso8583/pin-block-reader.ts).
 
-/** The clear PIN, or null when the block does not decrypt to a well-formed format-0 block. */
-export function pinFromEncryptedBlock(pinBlockHex: string, cardNo: string, tpkHex: string): string | null {
-  try {
-    return pinFromBlock(Buffer.from(pinBlockHex, 'hex'), cardNo, Buffer.from(tpkHex, 'hex'));
-  } catch (error) {
-    if (error instanceof PinBlockError) return null;
-    throw error;
-  }
+/** Verifies a terminal's encrypted PIN block against the card's stored PIN hash. */
+export type PinCheck = (input: { terminalId: string; cardNo: string; pinBlockHex: string; pinHash: string }) => Promise<boolean>;
+
+/** Port: reads the clear PIN out of a terminal's encrypted PIN block. */
+export interface PinBlockReader {
+  /** The clear PIN, or null when the block does not decrypt (under the terminal's PIN key) to a well-formed block. */
+  clearPin(pinBlockHex: string, cardNo: string, tpkHex: string): string | null;
+}
+
+export interface PinCheckDeps {
+  reader: PinBlockReader;
+  /** The terminal's PIN key (hex), or null when the terminal is unknown. */
+  terminalPinKey(terminalId: string): Promise<string | null>;
+  /** Whether the clear PIN matches the stored hash (platform/secrets.ts verifyPin). */
+  verify(pin: string, pinHash: string): Promise<boolean>;
+}
+
+/** The PIN check of payments above noPinMax: decrypt the block under the terminal's key, then verify. */
+export function pinCheckOf(deps: PinCheckDeps): PinCheck {
+  return async ({ terminalId, cardNo, pinBlockHex, pinHash }) => {
+    const tpk = await deps.terminalPinKey(terminalId);
+    if (tpk === null) return false;
+    const pin = deps.reader.clearPin(pinBlockHex, cardNo, tpk);
+    return pin !== null && (await deps.verify(pin, pinHash));
+  };
 }
 
 /**

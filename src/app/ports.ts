@@ -48,12 +48,34 @@ export interface TapRow {
   requestHash: string;
 }
 
-export type CommitOutcome =
-  | { status: 'committed'; transferIds: bigint[] }
-  | { status: 'duplicate'; transferIds: bigint[]; requestHash: string; detail: Record<string, unknown> };
+/** A command already in the ledger under its key (opKind, scope, opId): its first answer stands. */
+export interface CommittedCommand {
+  transferIds: bigint[];
+  requestHash: string;
+  detail: Record<string, unknown>;
+}
 
+export type CommitOutcome = { status: 'committed'; transferIds: bigint[] } | ({ status: 'duplicate' } & CommittedCommand);
+
+/**
+ * The group-committed ledger. `submit` settles only after the command's batch committed; its
+ * expected refusals are the two errors below (anything else: the batch was rolled back).
+ */
 export interface Ledger {
   submit(command: LedgerCommand): Promise<CommitOutcome>;
+}
+
+/** The ledger refused the command before writing it (queue full, or closing): nothing moved. */
+export class LedgerOverloadError extends Error {
+  override name = 'LedgerOverloadError';
+}
+
+/**
+ * The connection broke while COMMIT was in flight and PostgreSQL could not be asked afterwards
+ * whether the transaction committed: the commands may or may not be in the ledger.
+ */
+export class LedgerOutcomeUnknownError extends Error {
+  override name = 'LedgerOutcomeUnknownError';
 }
 
 /** What the authorization gate needs to know of a card, built from PostgreSQL on a cache miss. */

@@ -17,11 +17,12 @@ import { PaymentRace } from '../adapters/redis/payment-race.js';
 import { TerminalDirectory } from '../adapters/http/auth.js';
 import { Authorizer } from '../app/authorizer.js';
 import { AdminService } from '../app/admin.js';
-import { MoneyService, type PinCheck } from '../app/money.js';
+import { MoneyService } from '../app/money.js';
 import { CardQueries } from '../app/card-queries.js';
 import { Events, type CardEvents } from '../app/events.js';
 import { newOwnerId } from '../app/ownership.js';
-import { pinFromEncryptedBlock } from '../app/pin.js';
+import { pinCheckOf } from '../app/pin.js';
+import { format0PinBlocks } from '../adapters/iso8583/pin-block-reader.js';
 import { readPolicyFile, type PolicyFile } from '../app/bootstrap.js';
 import { parsePaymentLimits } from '../domain/payment-policy.js';
 import type { Config } from '../platform/config.js';
@@ -96,12 +97,14 @@ export async function buildCore(config: Config, options: CoreOptions = {}): Prom
     onCardStatus: (cardNo, status) => hotlist.record(cardNo, status !== 'active', status === 'active' ? 'cleared' : status, clock.now()),
     events,
   });
-  const pinCheck: PinCheck = async ({ terminalId, cardNo, pinBlockHex, pinHash }) => {
-    const terminal = await registry.terminal(terminalId);
-    if (!terminal) return false;
-    const pin = pinFromEncryptedBlock(pinBlockHex, cardNo, admin.terminalKeys(terminal.keysEnc).tpk);
-    return pin !== null && (await verifyPin(pin, pinHash));
-  };
+  const pinCheck = pinCheckOf({
+    reader: format0PinBlocks,
+    terminalPinKey: async (terminalId) => {
+      const terminal = await registry.terminal(terminalId);
+      return terminal ? admin.terminalKeys(terminal.keysEnc).tpk : null;
+    },
+    verify: verifyPin,
+  });
   const money = new MoneyService({
     authorizer,
     registry,

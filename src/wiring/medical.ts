@@ -8,7 +8,7 @@ import { PgMedicalClaims } from '../adapters/postgres/medical.js';
 import { medicalRoutes } from '../adapters/http/routes/medical.js';
 import { MedicalService } from '../app/medical.js';
 import { parseMedicalPolicy } from '../domain/medical/index.js';
-import { RedisLease } from '../adapters/redis/lease.js';
+import { LeaseBusyError, RedisLease } from '../adapters/redis/lease.js';
 import { medicalLeaseMs, medicalLeaseWaitMsMax } from '../domain/payment-policy.js';
 
 export interface MedicalArea extends AreaHooks {
@@ -29,7 +29,14 @@ export function createMedicalArea(deps: Pick<Core, 'pool' | 'redis' | 'keys' | '
     policy: parseMedicalPolicy(deps.policy.medical),
     clock: deps.clock,
     log: deps.log,
-    perCitizen: (citizenId, fn) => lease.run(deps.keys.citizenMedicalLease(citizenId), fn),
+    perCitizen: async (citizenId, fn) => {
+      try {
+        return { kind: 'ran', value: await lease.run(deps.keys.citizenMedicalLease(citizenId), fn) };
+      } catch (error) {
+        if (error instanceof LeaseBusyError) return { kind: 'busy' };
+        throw error;
+      }
+    },
   });
   return {
     service,

@@ -2,12 +2,9 @@
 // (accounts are never deleted, so a cached id never goes stale).
 import type { Pool, PoolClient } from './db.js';
 
-export type AccountKind = 'purse' | 'medical' | 'receivable' | 'payable' | 'clearing' | 'medical_fund' | 'fees' | 'suspense' | 'settlement';
+import type { AccountKind, AccountRef } from '../../app/ports.js';
 
-export interface AccountRef {
-  kind: AccountKind;
-  ownerId: string;
-}
+export type { AccountKind, AccountRef } from '../../app/ports.js';
 
 export const systemAccount = {
   medicalFund: { kind: 'medical_fund', ownerId: '' },

@@ -4,45 +4,21 @@
 import { performance } from 'node:perf_hooks';
 import { commandScope } from '../../domain/command-scope.js';
 import type { Pool } from './db.js';
-import { type AccountDirectory, type AccountRef, accountKey } from './accounts.js';
+import { type AccountDirectory, accountKey } from './accounts.js';
 import { assert } from '../../platform/assert.js';
-import type { TapRow } from '../../app/ports.js';
+import {
+  LedgerOutcomeUnknownError,
+  LedgerOverloadError,
+  type AccountRef,
+  type CommitOutcome,
+  type CommittedCommand,
+  type Ledger,
+  type LedgerCommand,
+} from '../../app/ports.js';
 import { insertTapRows, knownTapKey, knownTaps } from './transit-taps.js';
 
-export interface LedgerLeg {
-  debit: AccountRef;
-  credit: AccountRef;
-  amountFen: bigint;
-}
-
-export interface LedgerCommand {
-  opKind: string;
-  opId: string;
-  requestHash: string;
-  cardNo?: string | null;
-  terminalId?: string | null;
-  businessDate: string;
-  legs: LedgerLeg[];
-  detail?: Record<string, unknown>;
-  /** A transit tap's row, inserted in the same transaction; a command with a tap may have no legs. */
-  tap?: TapRow;
-}
-
-export type CommitOutcome =
-  | { status: 'committed'; transferIds: bigint[] }
-  | { status: 'duplicate'; transferIds: bigint[]; requestHash: string; detail: Record<string, unknown> };
-
-export class LedgerOverloadError extends Error {
-  override name = 'LedgerOverloadError';
-}
-
-/**
- * The connection broke while COMMIT was in flight and PostgreSQL could not be asked afterwards
- * whether the transaction committed: the commands may or may not be in the ledger.
- */
-export class LedgerOutcomeUnknownError extends Error {
-  override name = 'LedgerOutcomeUnknownError';
-}
+export type { CommitOutcome, CommittedCommand, LedgerCommand, LedgerLeg } from '../../app/ports.js';
+export { LedgerOutcomeUnknownError, LedgerOverloadError } from '../../app/ports.js';
 
 /** The connection broke during COMMIT, and PostgreSQL then reported the transaction aborted. */
 export class LedgerRolledBackError extends Error {
@@ -50,13 +26,6 @@ export class LedgerRolledBackError extends Error {
   constructor(readonly original: unknown) {
     super(`batch rolled back: ${(original as Error | null)?.message ?? String(original)}`);
   }
-}
-
-/** A command already in the ledger under its (opKind, opId). */
-export interface CommittedCommand {
-  transferIds: bigint[];
-  requestHash: string;
-  detail: Record<string, unknown>;
 }
 
 export interface LedgerWriterOptions {
@@ -112,7 +81,7 @@ WITH input AS (
 )
 SELECT ins.transfer_id, ins.op_kind, ins.op_scope, ins.op_id, ins.leg, (SELECT count(*) FROM upd) AS updated FROM ins`;
 
-export class LedgerWriter {
+export class LedgerWriter implements Ledger {
   private queue: Pending[] = [];
   private running = false;
   private closed = false;

@@ -206,6 +206,11 @@ export class CardGate implements CardGatePort {
   async forget(cardNo: string): Promise<void> {
     await this.redis.del(this.keys.cardState(cardNo), this.keys.cardFare(cardNo));
   }
+
+  async forgetDecline(call: OpRef, requestHash: string): Promise<void> {
+    const record = await this.readRecord(call);
+    if (record?.s === 'd' && record.h === requestHash) await this.redis.del(this.opKey(call));
+  }
 }
 
 /** authorize.lua's ARGV[9]: '0' no debt, '1' unbounded debt, 'cap:<fen>' debt down to −fen, '2' unbounded and whatever the card's status. */

@@ -4,12 +4,13 @@
 import { loadLua, type CardRedis } from './client.js';
 import type { RedisKeys } from './keys.js';
 import { earlyReversalTtlSeconds, paymentRaceTtlSeconds } from '../../domain/payment-policy.js';
+import type { PaymentRacePort, ReversalClaim } from '../../app/ports/money.js';
 
-export type ReversalClaim = { kind: 'remembered' } | { kind: 'payment-started'; cardNo: string };
+export type { ReversalClaim } from '../../app/ports/money.js';
 
 type Command = (key: string, claim: string, ttlSeconds: number) => Promise<string>;
 
-export class PaymentRace {
+export class PaymentRace implements PaymentRacePort {
   private readonly claimCmd: Command;
 
   constructor(

@@ -4,21 +4,13 @@
 import { loadLua, type CardRedis, type ScriptReply } from './client.js';
 import type { RedisKeys } from './keys.js';
 import { refundReserveTtlSeconds } from '../../domain/payment-policy.js';
+import type { HoldRequest, HoldResult, RefundHoldsPort } from '../../app/ports/money.js';
 
-export type HoldResult = { kind: 'held'; amountFen: bigint; fresh: boolean } | { kind: 'reversed' } | { kind: 'over' } | { kind: 'none' };
-
-export interface HoldRequest {
-  cardNo: string;
-  paymentId: string;
-  paymentFen: bigint;
-  /** What the ledger holds as refunded and reversed: the key's value if it has to be rebuilt. */
-  ledgerRefundedFen: bigint;
-  ledgerReversedFen: bigint;
-}
+export type { HoldRequest, HoldResult } from '../../app/ports/money.js';
 
 type Command = (keys: string[], args: (string | number)[]) => Promise<ScriptReply | number>;
 
-export class RefundHolds {
+export class RefundHolds implements RefundHoldsPort {
   private readonly reserveCmd: Command;
   private readonly releaseCmd: Command;
 

@@ -41,4 +41,6 @@ export interface CardGatePort {
   setFields(cardNo: string, fields: Record<string, string | number>): Promise<void>;
   cachedState(cardNo: string): Promise<Record<string, string>>;
   forget(cardNo: string): Promise<void>;
+  /** Deletes the command's record when it is a decline of this request (its retry may then run anew). */
+  forgetDecline(call: OpRef, requestHash: string): Promise<void>;
 }
