@@ -31,6 +31,8 @@ export type MoneyOutcome =
 
 export const pendingWaitMsMax = 5_000;
 const pendingPollMs = 5;
+/** The wait is bounded by its number of polls (no wall clock here): at least pendingWaitMsMax. */
+const pendingPollsMax = Math.ceil(pendingWaitMsMax / pendingPollMs);
 
 /** The ledger as the authorizer uses it: group-committed writes, and the backstop lookup by command key. */
 export interface AuthorizerLedger extends Ledger {
@@ -179,7 +181,7 @@ export class Authorizer {
   private async replay(cmd: MoneyCommand, record: OpRecord): Promise<MoneyOutcome> {
     if (record.h !== cmd.requestHash) return { kind: 'conflict' };
     let current: OpRecord | null = record;
-    const deadline = Date.now() + pendingWaitMsMax;
+    let polls = 0;
     let askedLedger = false;
     while (current && current.s === 'p') {
       const local = this.inflight.get(this.inflightKey(cmd));
@@ -188,8 +190,8 @@ export class Authorizer {
         return first.kind === 'approved' ? { ...first, replayed: true } : first;
       }
       // Not in flight here: the first attempt may have committed without its record being
-      // finalized (Redis failed at that moment). The ledger is asked once now and at the deadline.
-      const late = Date.now() > deadline;
+      // finalized (Redis failed at that moment). The ledger is asked once now and after the last poll.
+      const late = polls >= pendingPollsMax;
       if (!askedLedger || late) {
         askedLedger = true;
         const known = await this.ledger.committed(cmd.opKind, cmd.opId, commandScope(cmd));
@@ -197,6 +199,7 @@ export class Authorizer {
         if (late) return { kind: 'declined', code: Code.systemMalfunction };
       }
       await new Promise((r) => setTimeout(r, pendingPollMs));
+      polls++;
       current = await this.gate.readRecord(cmd);
     }
     if (!current) return this.executeInner(cmd); // the first attempt was undone: try again

@@ -47,6 +47,8 @@ const declined = (code: ResponseCode): Decline => ({ kind: 'declined', code });
 
 /** How often a reversal looks again for its payment in flight. */
 const reversalPollMs = 10;
+/** The wait is bounded by its number of polls (no wall clock here): at least reversalWaitMsMax. */
+const reversalPollsMax = Math.ceil(reversalWaitMsMax / reversalPollMs);
 
 /**
  * Whether a refund's or reversal's hold is given back: only when nothing can have moved. A 96 may
@@ -250,8 +252,7 @@ export class MoneyService {
   private async racingPayment(t: TerminalContext, paymentId: string): Promise<TransferView | null | 'timeout'> {
     const claim = await this.deps.race.reversalFirst(t.terminalId, paymentId);
     if (claim.kind === 'remembered') return null;
-    const deadline = Date.now() + reversalWaitMsMax;
-    while (Date.now() < deadline) {
+    for (let poll = 0; poll < reversalPollsMax; poll++) {
       const original = await this.originalPayment(t, paymentId);
       if (original) return original;
       if (await this.deps.race.paymentDeclined(claim.cardNo, `${t.terminalId}/${paymentId}`)) return null;

@@ -41,8 +41,6 @@ const dateNowAllowed: string[] = [
   'src/adapters/jobs/queue.ts',
   'src/adapters/redis/card-gate.ts',
   'src/adapters/redis/lease.ts',
-  'src/app/authorizer.ts',
-  'src/app/money.ts',
   'src/app/transit-card.ts',
   'src/app/transit-policies.ts',
 ];
