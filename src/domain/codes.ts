@@ -1,5 +1,5 @@
-// The one response-code table (DESIGN §4): ISO 8583 field 39 and the HTTP `code` field, with the
-// HTTP status a request error maps to. Every adapter answers through this module.
+// The one response-code table (DESIGN §4): ISO 8583 field 39 and the HTTP `code` field, each code
+// with its meaning and its HTTP answer. Every adapter answers through this module.
 
 export const Code = {
   approved: '00',
@@ -28,38 +28,50 @@ export const Code = {
 
 export type ResponseCode = (typeof Code)[keyof typeof Code];
 
-export const codeMeaning: Record<ResponseCode, string> = {
-  '00': 'approved',
-  '05': 'do not honour',
-  '12': 'invalid transaction',
-  '13': 'invalid amount',
-  '14': 'invalid card number',
-  '25': 'original transaction not found',
-  '30': 'format error',
-  '41': 'lost card',
-  '43': 'card blocked',
-  '51': 'insufficient funds',
-  '54': 'expired card',
-  '55': 'incorrect PIN',
-  '57': 'not permitted to cardholder',
-  '58': 'not permitted to terminal',
-  '61': 'exceeds amount limit',
-  '63': 'security violation',
-  '65': 'exceeds frequency limit',
-  '75': 'PIN tries exceeded',
-  '91': 'issuer or switch inoperative',
-  '94': 'duplicate transmission with different content',
-  '95': 'reconcile error',
-  '96': 'system malfunction',
+/**
+ * What a code answers on an authorization call (payment, top-up, refund, tap, settlement): a
+ * business result is HTTP 200 with `approved` and the code; 'problem' means nothing was decided
+ * and the request itself is refused with the code's `httpStatus` (DESIGN §4).
+ */
+export type AuthorizationAnswer = 'result' | 'problem';
+
+export interface CodeEntry {
+  meaning: string;
+  /**
+   * The HTTP status of a problem answer (application/problem+json) carrying this code; 200 for a
+   * code that is only ever a business result. A lookup that finds nothing is 404 whatever its code.
+   */
+  httpStatus: number;
+  authorization: AuthorizationAnswer;
+}
+
+/** The one table: every code with its meaning and its HTTP answer. */
+export const responseCodes: Record<ResponseCode, CodeEntry> = {
+  '00': { meaning: 'approved', httpStatus: 200, authorization: 'result' },
+  '05': { meaning: 'do not honour', httpStatus: 200, authorization: 'result' },
+  '12': { meaning: 'invalid transaction', httpStatus: 404, authorization: 'result' },
+  '13': { meaning: 'invalid amount', httpStatus: 400, authorization: 'result' },
+  '14': { meaning: 'invalid card number', httpStatus: 400, authorization: 'result' },
+  '25': { meaning: 'original transaction not found', httpStatus: 404, authorization: 'result' },
+  '30': { meaning: 'format error', httpStatus: 400, authorization: 'result' },
+  '41': { meaning: 'lost card', httpStatus: 200, authorization: 'result' },
+  '43': { meaning: 'card blocked', httpStatus: 200, authorization: 'result' },
+  '51': { meaning: 'insufficient funds', httpStatus: 200, authorization: 'result' },
+  '54': { meaning: 'expired card', httpStatus: 200, authorization: 'result' },
+  '55': { meaning: 'incorrect PIN', httpStatus: 200, authorization: 'result' },
+  '57': { meaning: 'not permitted to cardholder', httpStatus: 403, authorization: 'result' },
+  '58': { meaning: 'not permitted to terminal', httpStatus: 403, authorization: 'result' },
+  '61': { meaning: 'exceeds amount limit', httpStatus: 200, authorization: 'result' },
+  '63': { meaning: 'security violation', httpStatus: 401, authorization: 'result' },
+  '65': { meaning: 'exceeds frequency limit', httpStatus: 429, authorization: 'result' },
+  '75': { meaning: 'PIN tries exceeded', httpStatus: 200, authorization: 'result' },
+  '91': { meaning: 'issuer or switch inoperative', httpStatus: 503, authorization: 'problem' },
+  '94': { meaning: 'duplicate transmission with different content', httpStatus: 409, authorization: 'problem' },
+  '95': { meaning: 'reconcile error', httpStatus: 409, authorization: 'result' },
+  '96': { meaning: 'system malfunction', httpStatus: 500, authorization: 'result' },
 };
 
-/** HTTP status for a code when it is a request error rather than a business decline. */
-export const codeHttpStatus: Partial<Record<ResponseCode, number>> = {
-  '30': 400,
-  '94': 409,
-  '91': 503,
-  '96': 500,
-};
+export const codeMeaning = Object.fromEntries(Object.entries(responseCodes).map(([code, entry]) => [code, entry.meaning])) as Record<ResponseCode, string>;
 
 export function isResponseCode(value: string): value is ResponseCode {
   return Object.prototype.hasOwnProperty.call(codeMeaning, value);

@@ -6,17 +6,18 @@ import { citizenItem } from '../../../app/citizen.js';
 import { terminalMay, type TerminalAction } from '../../../domain/permissions.js';
 import { isValidCardNo } from '../../../domain/card-number.js';
 import { allow } from '../auth.js';
-import { sendProblem } from '../problem.js';
+import { sendCodeProblem, sendNotFound } from '../problem.js';
+import { Code, type ResponseCode } from '../../../domain/codes.js';
 import { BalanceFen, Cursor } from '../schemas.js';
 
 const Params = Type.Object({ cardNo: Type.String({ pattern: '^[0-9]{16}$' }) });
 
-/** null when the caller may read this card; otherwise the HTTP status and code to answer. */
-function mayRead(request: FastifyRequest, cardNo: string, action: TerminalAction): [number, string] | null {
+/** null when the caller may read this card; otherwise the code to refuse it with. */
+function mayRead(request: FastifyRequest, cardNo: string, action: TerminalAction): ResponseCode | null {
   const caller = request.caller!;
   if (caller.type === 'admin') return null;
-  if (caller.type === 'citizen') return caller.cardNo === cardNo ? null : [403, '57'];
-  return terminalMay(caller.terminal, action) ? null : [403, '58'];
+  if (caller.type === 'citizen') return caller.cardNo === cardNo ? null : Code.notPermittedCardholder;
+  return terminalMay(caller.terminal, action) ? null : Code.notPermittedTerminal;
 }
 
 export const cardRoutes: FastifyPluginAsyncTypebox<{ cards: CardQueries }> = async (app, { cards }) => {
@@ -33,10 +34,10 @@ export const cardRoutes: FastifyPluginAsyncTypebox<{ cards: CardQueries }> = asy
     async (request, reply) => {
       const { cardNo } = request.params;
       const denied = mayRead(request, cardNo, 'balance');
-      if (denied) return sendProblem(reply, denied[0], denied[1]);
-      if (!isValidCardNo(cardNo)) return sendProblem(reply, 404, '14', 'invalid card number');
+      if (denied) return sendCodeProblem(reply, denied);
+      if (!isValidCardNo(cardNo)) return sendNotFound(reply, Code.invalidCard, 'invalid card number');
       const balance = await cards.balance(cardNo);
-      if (!balance) return sendProblem(reply, 404, '14', 'unknown card');
+      if (!balance) return sendNotFound(reply, Code.invalidCard, 'unknown card');
       return { cardNo, status: balance.status, purse: Number(balance.purseFen), medical: Number(balance.medicalFen) };
     },
   );
@@ -57,8 +58,8 @@ export const cardRoutes: FastifyPluginAsyncTypebox<{ cards: CardQueries }> = asy
     async (request, reply) => {
       const { cardNo } = request.params;
       const denied = mayRead(request, cardNo, 'transactions');
-      if (denied) return sendProblem(reply, denied[0], denied[1]);
-      if (!isValidCardNo(cardNo)) return sendProblem(reply, 404, '14', 'invalid card number');
+      if (denied) return sendCodeProblem(reply, denied);
+      if (!isValidCardNo(cardNo)) return sendNotFound(reply, Code.invalidCard, 'invalid card number');
       const limit = Math.max(1, Math.min(Number(request.query.limit ?? '20'), 100));
       const page = await cards.transactions(cardNo, limit, request.query.cursor ? BigInt(request.query.cursor) : null);
       // Outside the back office, references holding another card's number (a replacement's) are masked.

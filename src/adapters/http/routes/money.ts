@@ -4,7 +4,8 @@ import type { MoneyService } from '../../../app/money.js';
 import { allow, terminalOf } from '../auth.js';
 import { AmountFen, BalanceFen, CardNo, ClientId, Code, fen } from '../schemas.js';
 import { outcomeReply } from './outcome.js';
-import { sendProblem } from '../problem.js';
+import { sendCodeProblem } from '../problem.js';
+import { Code as ResponseCodes } from '../../../domain/codes.js';
 
 const LooseCardNo = Type.String({ pattern: '^[0-9]{1,19}$', description: 'card number (unknown or Luhn-invalid numbers are declined with 14)' });
 
@@ -95,7 +96,7 @@ export const moneyRoutes: FastifyPluginAsyncTypebox<{ money: MoneyService }> = a
     },
     async (request, reply) => {
       const b = request.body;
-      if (!terminalOf(request)) return sendProblem(reply, 403, '58');
+      if (!terminalOf(request)) return sendCodeProblem(reply, ResponseCodes.notPermittedTerminal);
       const outcome = await money.refund(terminalOf(request)!, { ...b, amount: BigInt(b.amount) });
       return outcomeReply(reply, outcome, (r) => ({ transactionId: String(r.transactionId), balance: fen(r.balance as string) }));
     },

@@ -3,7 +3,8 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { MoneyService } from '../../../app/money.js';
 import { allow } from '../auth.js';
-import { sendProblem } from '../problem.js';
+import { sendNotFound } from '../problem.js';
+import { Code } from '../../../domain/codes.js';
 import { CardNo } from '../schemas.js';
 
 /** Who did it, as the back office names its operator; the admin token alone when not given. */
@@ -26,7 +27,7 @@ export const pinAdminRoutes: FastifyPluginAsyncTypebox<{ money: MoneyService }> 
     },
     async (request, reply) => {
       const found = await money.unlockPin(request.params.cardNo, request.body?.operator ?? defaultOperator);
-      if (!found) return sendProblem(reply, 404, '14', 'no such card');
+      if (!found) return sendNotFound(reply, Code.invalidCard, 'no such card');
       return { cardNo: request.params.cardNo, pinLocked: false };
     },
   );

@@ -8,7 +8,7 @@ import type { Clock } from '../../../platform/clock.js';
 import { maskCardNo } from '../../../domain/card-number.js';
 import { Code } from '../../../domain/codes.js';
 import { allow, terminalOf } from '../auth.js';
-import { sendProblem } from '../problem.js';
+import { sendCodeProblem, sendNotFound } from '../problem.js';
 import { AmountFen, BalanceFen, fen } from '../schemas.js';
 import { outcomeReply } from './outcome.js';
 
@@ -57,10 +57,10 @@ export const topupOrderRoutes: FastifyPluginAsyncTypebox<{ orders: TopupOrders; 
       // Every answer of a confirmation is an authorization decision (src/platform/metrics.ts); outcomeReply counts its own.
       case 'not-found':
         recordDecision(reply, Code.originalNotFound);
-        return sendProblem(reply, 404, Code.originalNotFound, 'no such top-up order');
+        return sendNotFound(reply, Code.originalNotFound, 'no such top-up order');
       case 'conflict':
         recordDecision(reply, Code.duplicateDifferent);
-        return sendProblem(reply, 409, Code.duplicateDifferent, `${result.reason}; nothing was moved`);
+        return sendCodeProblem(reply, Code.duplicateDifferent, `${result.reason}; nothing was moved`);
       case 'refused':
         recordDecision(reply, result.code);
         return reply.code(200).send({ approved: false, code: result.code, status: result.status });
@@ -85,7 +85,7 @@ export const topupOrderRoutes: FastifyPluginAsyncTypebox<{ orders: TopupOrders; 
     },
     async (request, reply) => {
       const result = await orders.create(cardOf(request), BigInt(request.body.amount));
-      if (result.kind === 'refused') return sendProblem(reply, result.code === Code.exceedsFrequency ? 429 : 400, result.code, result.reason);
+      if (result.kind === 'refused') return sendCodeProblem(reply, result.code, result.reason);
       return reply.code(201).send(view(result.order));
     },
   );
@@ -95,7 +95,7 @@ export const topupOrderRoutes: FastifyPluginAsyncTypebox<{ orders: TopupOrders; 
     { preValidation: allow('citizen'), schema: { tags: ['citizen'], params: OrderParams, response: { 200: OrderView } } },
     async (request, reply) => {
       const order = await orders.get(cardOf(request), request.params.orderId);
-      if (!order) return sendProblem(reply, 404, Code.originalNotFound, 'no such top-up order');
+      if (!order) return sendNotFound(reply, Code.originalNotFound, 'no such top-up order');
       return view(order);
     },
   );
@@ -108,7 +108,7 @@ export const topupOrderRoutes: FastifyPluginAsyncTypebox<{ orders: TopupOrders; 
     },
     async (request, reply) => {
       const order = await orders.cancel(cardOf(request), request.params.orderId);
-      if (!order) return sendProblem(reply, 404, Code.originalNotFound, 'no such top-up order');
+      if (!order) return sendNotFound(reply, Code.originalNotFound, 'no such top-up order');
       return view(order);
     },
   );
