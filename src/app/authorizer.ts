@@ -7,6 +7,7 @@ import type { CardGatePort } from './ports/gate.js';
 import { Code, type ResponseCode } from '../domain/codes.js';
 import type { Logger } from '../platform/logger.js';
 import { maskCardNo } from '../domain/card-number.js';
+import { assert } from '../platform/assert.js';
 
 export interface MoneyCommand {
   opKind: string;
@@ -21,13 +22,39 @@ export interface MoneyCommand {
   /** A transit tap's row, written with the command (src/app/transit.ts); a tap may have no legs. */
   tap?: TapRow;
   /** Builds the stored answer from the committed transfer ids and the balances after the gate. */
-  reply(transferIds: bigint[], purseFen: bigint, medicalFen: bigint): Record<string, unknown>;
+  reply(transferIds: bigint[], purseFen: bigint, medicalFen: bigint): MoneyReply;
 }
 
+/**
+ * A money command's answer as stored in its idempotency record (JSON, replayed as it was first
+ * given): amounts are fen as decimal strings. Each command fills the fields of its kind.
+ */
+export type MoneyReply = {
+  transactionId?: string | null;
+  authCode?: string;
+  /** Purse after the command. */
+  balance?: string;
+  /** Medical account after the command. */
+  medical?: string;
+  /** Transit taps: the fare charged, the journey and the fare engine's explanation. */
+  fare?: string;
+  journeyId?: string | null;
+  explanation?: string[];
+  /** Medical settlements: the split. */
+  fund?: string;
+  personal?: string;
+  purse?: string;
+  cash?: string;
+  total?: string;
+};
+
 export type MoneyOutcome =
-  | { kind: 'approved'; reply: Record<string, unknown>; replayed: boolean }
-  | { kind: 'declined'; code: ResponseCode; reply?: Record<string, unknown>; stale?: boolean }
+  | { kind: 'approved'; reply: MoneyReply; replayed: boolean }
+  | { kind: 'declined'; code: ResponseCode; reply?: MoneyReply; stale?: boolean }
   | { kind: 'conflict' };
+
+/** A stored record's answer (written by this module from a MoneyReply). */
+const storedReply = (record: OpRecord): MoneyReply => (record.r ?? {}) as MoneyReply;
 
 export const pendingWaitMsMax = 5_000;
 const pendingPollMs = 5;
@@ -64,7 +91,7 @@ export class Authorizer {
     const record = await this.gate.readRecord(cmd);
     if (record) {
       if (record.h !== cmd.requestHash) return { kind: 'conflict' };
-      if (record.s === 'f') return { kind: 'approved', reply: record.r ?? {}, replayed: true };
+      if (record.s === 'f') return { kind: 'approved', reply: storedReply(record), replayed: true };
       if (record.s === 'd') return { kind: 'declined', code: String(record.r?.code ?? Code.doNotHonour) as ResponseCode };
       return null;
     }
@@ -91,6 +118,12 @@ export class Authorizer {
       const record: OpRecord = { s: 'd', h: cmd.requestHash, r: { code: gated.code } };
       await this.gate.remember(cmd, record);
       return { kind: 'declined', code: gated.code };
+    }
+    if (cmd.gate.type === 'debit') {
+      // The gate's promise (authorize.lua): an approved debit never takes the medical account below
+      // zero, nor the purse unless debt is allowed.
+      assert(gated.medicalFen >= 0n, 'an approved debit leaves the medical account >= 0');
+      assert(cmd.gate.allowDebt || gated.purseFen >= 0n, 'an approved debit without allowDebt leaves the purse >= 0');
     }
     const key = this.inflightKey(cmd);
     const work = this.commit(cmd, gated.purseFen, gated.medicalFen);
@@ -205,6 +238,6 @@ export class Authorizer {
     if (!current) return this.executeInner(cmd); // the first attempt was undone: try again
     if (current.h !== cmd.requestHash) return { kind: 'conflict' };
     if (current.s === 'd') return { kind: 'declined', code: String(current.r?.code ?? Code.doNotHonour) as ResponseCode };
-    return { kind: 'approved', reply: current.r ?? {}, replayed: true };
+    return { kind: 'approved', reply: storedReply(current), replayed: true };
   }
 }

@@ -79,7 +79,7 @@ WITH input AS (
   FROM deltas d WHERE a.account_id = d.account_id AND a.account_id IN (SELECT account_id FROM locked)
   RETURNING a.account_id
 )
-SELECT ins.transfer_id, ins.op_kind, ins.op_scope, ins.op_id, ins.leg, (SELECT count(*) FROM upd) AS updated FROM ins`;
+SELECT ins.transfer_id, ins.op_kind, ins.op_scope, ins.op_id, ins.leg, ins.debit_account_id, ins.credit_account_id, (SELECT count(*) FROM upd) AS updated FROM ins`;
 
 export class LedgerWriter implements Ledger {
   private queue: Pending[] = [];
@@ -222,11 +222,14 @@ export class LedgerWriter implements Ledger {
       // Transit taps first: a command whose tap is already recorded is a duplicate; its legs are left out.
       tapDuplicates = await insertTapRows(client, batch.map((p) => p.command));
       const rows: unknown[][] = tapDuplicates.size === 0 ? cols : cols.map((col: unknown[]) => col.filter((_, i) => !tapDuplicates.has(owners[i]!)));
-      const result = await client.query<{ transfer_id: bigint; op_kind: string; op_scope: string; op_id: string; leg: number }>(
+      const result = await client.query<{ transfer_id: bigint; op_kind: string; op_scope: string; op_id: string; leg: number; debit_account_id: bigint; credit_account_id: bigint; updated: bigint }>(
         insertSql,
         rows.map((col) => col.map((v) => (typeof v === 'bigint' ? v.toString() : v))),
       );
       inserted = result.rows;
+      // Every account the written legs touch got its one aggregated update (checked before COMMIT).
+      const touched = new Set(result.rows.flatMap((r) => [String(r.debit_account_id), String(r.credit_account_id)]));
+      assert(result.rows.length === 0 || Number(result.rows[0]!.updated) === touched.size, 'a batch updates exactly the distinct accounts of its legs');
       committing = true;
       await client.query('COMMIT');
     } catch (error) {

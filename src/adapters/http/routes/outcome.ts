@@ -2,7 +2,7 @@
 // `approved` and `code`; a reused id with other content is 409; a command refused because the
 // ledger queue is full (code 91) is 503 with retry-after, as overload is (DESIGN §4).
 import type { FastifyReply } from 'fastify';
-import type { MoneyOutcome } from '../../../app/authorizer.js';
+import type { MoneyOutcome, MoneyReply } from '../../../app/authorizer.js';
 import { Code, responseCodes } from '../../../domain/codes.js';
 import { sendCodeProblem } from '../problem.js';
 import { recordDecision } from '../decisions.js';
@@ -12,7 +12,7 @@ export const overloadRetryAfterSeconds = 1;
 export function outcomeReply(
   reply: FastifyReply,
   outcome: MoneyOutcome,
-  shape: (stored: Record<string, unknown>) => Record<string, unknown>,
+  shape: (stored: MoneyReply) => Record<string, unknown>,
   declineExtra: Record<string, unknown> = {},
 ): FastifyReply {
   recordDecision(reply, outcome.kind === 'conflict' ? Code.duplicateDifferent : outcome.kind === 'approved' ? Code.approved : outcome.code);
