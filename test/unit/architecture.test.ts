@@ -12,7 +12,6 @@ const src = path.join(root, 'src');
 const appImportsAdaptersAllowed: string[] = [
   'src/app/admin.ts',
   'src/app/authorizer.ts',
-  'src/app/bootstrap.ts',
   'src/app/card-queries.ts',
   'src/app/citizen.ts',
   'src/app/console.ts',
