@@ -18,6 +18,7 @@ import { createJobsArea, type JobsArea } from './wiring/jobs.js';
 import { createTransitArea, type TransitArea } from './wiring/transit.js';
 import { createRegistryArea, type RegistryArea } from './wiring/registry.js';
 import { demoTerminalsFile } from './wiring/where-to-go.js';
+import { PgDemoSeed } from './adapters/postgres/demo-seed.js';
 
 export interface System extends Core {
   http: FastifyInstance;
@@ -104,6 +105,7 @@ export async function buildSystem(config: Config, options: SystemOptions = {}): 
     await loadParties(policy, core.admin, log);
     if (config.seed) {
       await seedDemo({
+        store: new PgDemoSeed(pool),
         registry: core.registry,
         admin: core.admin,
         ledger,

@@ -5,7 +5,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AdminService } from './admin.js';
 import type { Ledger } from './ports.js';
-import type { Registry } from '../adapters/postgres/registry.js';
+import type { RegistryStore } from './ports/registry.js';
+import type { DemoCard, DemoCitizen, DemoSeedStore } from './ports/ops.js';
 import { cardNoFromSerial } from '../domain/card-number.js';
 import { businessDateOf } from '../domain/business-day.js';
 import { hashPin, maskIdNumber, sha256, type Secrets } from '../platform/secrets.js';
@@ -62,58 +63,39 @@ export function demoCardNo(index: number): string {
   return cardNoFromSerial(BigInt(index + 1));
 }
 
-export async function seedDemo(deps: { registry: Registry; admin: AdminService; ledger: Ledger; secrets: Secrets; clock: Clock; log: Logger; count: number; terminalsFile: string }): Promise<void> {
-  const { registry, count } = deps;
-  const pool = registry.pool;
-  const existing = await pool.query<{ n: bigint }>(`SELECT count(*)::bigint AS n FROM cards`);
-  if (existing.rows[0]!.n === 0n) {
+export interface SeedDeps {
+  /** The demo cards' one-transaction seeding. */
+  store: DemoSeedStore;
+  registry: RegistryStore;
+  admin: AdminService;
+  ledger: Ledger;
+  secrets: Secrets;
+  clock: Clock;
+  log: Logger;
+  count: number;
+  terminalsFile: string;
+}
+
+export async function seedDemo(deps: SeedDeps): Promise<void> {
+  const { count } = deps;
+  if (!(await deps.store.hasCards())) {
     // One PIN hash for every demo card (the demo PIN is public anyway); real cards get their own salt.
     const pinHash = await hashPin(demoPin);
-    const names: string[] = [];
-    const hmacs: Buffer[] = [];
-    const encs: Buffer[] = [];
-    const masks: string[] = [];
-    const insured: boolean[] = [];
+    const citizens: DemoCitizen[] = [];
+    const cards: DemoCard[] = [];
     for (let i = 0; i < count; i++) {
       const idNumber = `41010019900101${String(i).padStart(4, '0')}`;
-      names.push(`Demo Citizen ${i + 1}`);
-      hmacs.push(deps.secrets.lookupHmac(idNumber));
-      encs.push(deps.secrets.encrypt(idNumber));
-      masks.push(maskIdNumber(idNumber));
-      insured.push(i % 4 !== 3);
-    }
-    await pool.query('BEGIN');
-    try {
-      const citizens = await pool.query<{ citizen_id: bigint }>(
-        `INSERT INTO citizens (name, id_number_hmac, id_number_enc, id_number_masked, insured)
-         SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::text[], $5::bool[]) ON CONFLICT DO NOTHING RETURNING citizen_id`,
-        [names, hmacs, encs, masks, insured],
-      );
-      const cardNos: string[] = [];
-      const ids: string[] = [];
-      const types: string[] = [];
-      const now = deps.clock.now();
-      const expires = `${now.getUTCFullYear() + 5}-12-31`;
-      citizens.rows.forEach((row, i) => {
-        cardNos.push(demoCardNo(i));
-        ids.push(row.citizen_id.toString());
-        types.push(demoCardTypes[i % demoCardTypes.length]!);
+      citizens.push({
+        name: `Demo Citizen ${i + 1}`,
+        idHmac: deps.secrets.lookupHmac(idNumber),
+        idEnc: deps.secrets.encrypt(idNumber),
+        idMasked: maskIdNumber(idNumber),
+        insured: i % 4 !== 3,
       });
-      await pool.query(`SELECT setval('card_serial', $1)`, [cardNos.length]);
-      await pool.query(
-        `INSERT INTO cards (card_no, citizen_id, card_type, expires_on, pin_hash)
-         SELECT c, i::bigint, t, $4::date, $5 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(c, i, t)`,
-        [cardNos, ids, types, expires, pinHash],
-      );
-      await pool.query(
-        `INSERT INTO accounts (kind, owner_id) SELECT k, c FROM unnest($1::text[]) AS c CROSS JOIN (VALUES ('purse'), ('medical')) AS v(k) ON CONFLICT DO NOTHING`,
-        [cardNos],
-      );
-      await pool.query('COMMIT');
-    } catch (error) {
-      await pool.query('ROLLBACK');
-      throw error;
+      cards.push({ cardNo: demoCardNo(i), cardType: demoCardTypes[i % demoCardTypes.length]! });
     }
+    const expiresOn = `${deps.clock.now().getUTCFullYear() + 5}-12-31`;
+    await deps.store.seedCards(citizens, cards, expiresOn, pinHash);
   }
   // Opening balances through the ledger (idempotent by card), so the books stay balanced.
   const businessDate = businessDateOf(deps.clock.now());
@@ -160,7 +142,7 @@ const demoTerminalSpecs = [
   { terminalId: 'KIOSK001', kind: 'kiosk' },
 ] as const;
 
-async function seedTerminals(deps: { registry: Registry; admin: AdminService; terminalsFile: string; log: Logger }): Promise<void> {
+async function seedTerminals(deps: { registry: RegistryStore; admin: AdminService; terminalsFile: string; log: Logger }): Promise<void> {
   let known: DemoTerminal[];
   try {
     known = JSON.parse(await readFile(deps.terminalsFile, 'utf8')) as DemoTerminal[];

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { PgDemoSeed } from '../../src/adapters/postgres/demo-seed.js';
 import { createTestSystem, type TestSystem } from '../support/system.js';
 import { bearer } from '../support/fixtures.js';
 import { seedDemo, type DemoTerminal } from '../../src/app/bootstrap.js';
@@ -22,7 +23,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const seed = (terminalsFile: string) => seedDemo({ registry: sys.registry, admin: sys.admin, ledger: sys.ledger, secrets: sys.secrets, clock: sys.clock, log: sys.log, count: 4, terminalsFile });
+const seed = (terminalsFile: string) => seedDemo({ store: new PgDemoSeed(sys.pool), registry: sys.registry, admin: sys.admin, ledger: sys.ledger, secrets: sys.secrets, clock: sys.clock, log: sys.log, count: 4, terminalsFile });
 const dailyTotals = (apiKey: string) => sys.http.inject({ method: 'POST', url: '/v1/terminals/daily-totals', headers: bearer(apiKey), payload: { businessDate: '2026-03-02', count: 0, amount: 0 } });
 const readTerminals = async (file: string) => JSON.parse(await readFile(file, 'utf8')) as DemoTerminal[];
 
