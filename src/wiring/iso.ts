@@ -13,6 +13,10 @@ import { Medical0200 } from '../adapters/iso8583/handlers-medical.js';
 import { createIsoPool, IsoStore } from '../adapters/iso8583/store.js';
 import { IsoTerminals } from '../adapters/iso8583/terminal-keys.js';
 import { observeIsoAnswer } from '../adapters/iso8583/observe.js';
+import { OfflineAdvices } from '../app/terminal-advice.js';
+import { TerminalReversals } from '../app/terminal-reversal.js';
+import { BatchReconciliation } from '../app/batch-totals.js';
+import { PgBatchTotals } from '../adapters/postgres/batch-totals.js';
 import { parsePaymentLimits } from '../domain/payment-policy.js';
 import { defaultRekeyLimits, RekeyLimit, type RekeyLimits } from '../adapters/redis/rekey-limit.js';
 
@@ -42,27 +46,30 @@ export function buildIsoGateway(system: IsoGatewayDeps, limits: IsoServerLimits 
     decryptKeys: (keysEnc) => system.admin.terminalKeys(keysEnc),
     now: () => system.clock.now(),
   });
+  const medicalService = system.medical?.service ?? null;
   const deps: FinancialDeps = {
     money: system.money,
+    advices: new OfflineAdvices({
+      authorizer: system.authorizer,
+      clock: system.clock,
+      limits: parsePaymentLimits(system.policy.payments),
+      hotlist: system.hotlist,
+      log: system.log,
+    }),
+    reversals: new TerminalReversals({ money: system.money, authorizer: system.authorizer, journal: system.journal, clock: system.clock, medical: () => medicalService }),
     cards: system.cards,
-    authorizer: system.authorizer,
     journal: system.journal,
     store,
-    clock: system.clock,
-    limits: parsePaymentLimits(system.policy.payments),
-    hotlist: system.hotlist,
-    log: system.log,
   };
   // Reversals wait for an original still running in this pipeline (built just below).
   const inflightOriginal = (keyText: string) => pipeline.inflightOf(keyText);
-  const medicalService = system.medical?.service ?? null;
   const medical = new Medical0200(deps, () => medicalService);
   const financial: Record<string, FinancialHandler> = {
     '0200': new Purchase0200(deps, medical),
     '0220': new Advice0220(deps),
-    '0400': new Reversal0400(deps, inflightOriginal, 'reversal', medical),
-    '0420': new Reversal0400(deps, inflightOriginal, 'reversal-advice', medical),
-    '0500': new Batch0500(system.pool, system.clock),
+    '0400': new Reversal0400(deps, inflightOriginal, 'reversal'),
+    '0420': new Reversal0400(deps, inflightOriginal, 'reversal-advice'),
+    '0500': new Batch0500(new BatchReconciliation(new PgBatchTotals(system.pool), system.clock)),
   };
   const pipeline: IsoPipeline = new IsoPipeline({
     store,

@@ -1,19 +1,14 @@
 // 0200 (purchase, refund, top-up, balance inquiry) and 0220 (offline purchase advice): each request
 // becomes one money command whose client id is the ISO key, so the money layer's idempotency and
 // the gateway's duplicate record agree.
-import type { Authorizer, MoneyOutcome } from '../../app/authorizer.js';
+import type { MoneyOutcome } from '../../app/authorizer.js';
 import type { CardQueries } from '../../app/card-queries.js';
-import { authCodeOf, transactionId, type MoneyService } from '../../app/money.js';
-import type { Journal } from '../postgres/journal.js';
-import type { Hotlist } from '../postgres/hotlist.js';
-import { businessDateOf } from '../../domain/business-day.js';
+import { authCodeOf, type MoneyService } from '../../app/money.js';
+import type { OfflineAdvices } from '../../app/terminal-advice.js';
+import type { TerminalReversals } from '../../app/terminal-reversal.js';
+import type { ScopedOps } from '../../app/ports/terminal.js';
 import { isValidCardNo } from '../../domain/card-number.js';
 import { Code } from '../../domain/codes.js';
-import type { PaymentLimits } from '../../domain/payment-policy.js';
-import type { Clock } from '../../platform/clock.js';
-import { requestHash } from '../../platform/hash.js';
-import type { Logger } from '../../platform/logger.js';
-import { maskCardNo } from '../../domain/card-number.js';
 import { fieldBytes } from './codec.js';
 import { ProcessingCode } from './spec.js';
 import { AccountType, balanceEntry, parseOriginalData, rrnOf } from './fields.js';
@@ -22,15 +17,12 @@ import { answer, text, type Answer, type FinancialHandler, type IsoRequest } fro
 
 export interface FinancialDeps {
   money: MoneyService;
+  advices: OfflineAdvices;
+  reversals: TerminalReversals;
   cards: CardQueries;
-  authorizer: Authorizer;
-  journal: Journal;
+  /** A refund that names its card (F2) must name the purchase's card. */
+  journal: ScopedOps;
   store: IsoStore;
-  clock: Clock;
-  limits: PaymentLimits;
-  /** Cards that offline advices leave in debt (or would take past the debt maximum) are listed here for readers. */
-  hotlist: Pick<Hotlist, 'record'>;
-  log: Logger;
 }
 
 /** n12 amount → fen; undefined when absent. */
@@ -175,14 +167,7 @@ function withRrn(req: IsoRequest, result: Answer): Answer {
   return rrn === undefined ? result : { ...result, rrn };
 }
 
-/**
- * 0220: a purchase the terminal already completed offline. It is accepted once even when it takes
- * the purse below zero (the goods are gone; the debt blocks the card until a top-up), but within
- * bounds (DESIGN §11): above the policy's offline floor limit it is refused (13: a terminal may not
- * approve that much alone), and the debt it may make is capped (offlineDebtMax, checked in the gate
- * with the debit); past the cap → 51 and the card is hot-listed. A card that is lost, blocked or
- * expired is still refused: the terminal's hotlist should have caught it.
- */
+/** 0220: a purchase the terminal already completed offline (src/app/terminal-advice.ts books it). */
 export class Advice0220 implements FinancialHandler {
   constructor(private readonly deps: FinancialDeps) {}
 
@@ -193,33 +178,9 @@ export class Advice0220 implements FinancialHandler {
   }
 
   async run(req: IsoRequest, _op: IsoOp, ctx: { reversedBefore: boolean }): Promise<Answer> {
+    // Its reversal came first: the terminal has taken it back, so it must not take money now.
     if (ctx.reversedBefore) return answer(Code.invalidTransaction);
-    const t = req.terminal.context;
-    const cardNo = text(req.msg, 2)!;
-    const amount = amountOf(req)!;
-    if (!isValidCardNo(cardNo)) return answer(Code.invalidCard);
-    if (amount <= 0n || amount > this.deps.limits.perTransactionMaxFen || amount > this.deps.limits.offlineFloorMaxFen) return answer(Code.invalidAmount);
-    const merchantId = t.merchantId!;
-    const outcome = await this.deps.authorizer.execute({
-      opKind: 'payment',
-      opId: req.keyText,
-      requestHash: requestHash({ cardNo, amount, terminalId: t.terminalId, offline: true }),
-      cardNo,
-      terminalId: t.terminalId,
-      businessDate: businessDateOf(this.deps.clock.now()),
-      // No daily maximum: the purchase has happened; it still counts towards the day's spending.
-      gate: { type: 'debit', purseFen: amount, medicalFen: 0n, dailyAddFen: amount, dailyMaxFen: 0n, allowDebt: true, debtMaxFen: this.deps.limits.offlineDebtMaxFen },
-      legs: [{ debit: { kind: 'purse', ownerId: cardNo }, credit: { kind: 'payable', ownerId: merchantId }, amountFen: amount }],
-      detail: { merchantId, amount: amount.toString(), offline: true },
-      reply: (ids, purse) => ({ transactionId: transactionId(ids), authCode: authCodeOf(ids[0]!), balance: purse.toString() }),
-    });
-    const inDebt = outcome.kind === 'approved' ? BigInt(String(outcome.reply.balance ?? '0')) < 0n : outcome.kind === 'declined' && outcome.code === Code.insufficientFunds;
-    if (inDebt) await this.listForDebt(cardNo);
+    const outcome = await this.deps.advices.advise(req.terminal.context, { adviceId: req.keyText, cardNo: text(req.msg, 2)!, amount: amountOf(req)! });
     return withRrn(req, moneyAnswer(outcome, assignRrn(req)));
-  }
-
-  /** Readers must stop the card offline too; a failed write is logged (the answer stands, the nightly hotlist job lists debt again). */
-  private async listForDebt(cardNo: string): Promise<void> {
-    await this.deps.hotlist.record(cardNo, true, 'debt').catch((error: unknown) => this.deps.log.error({ err: error, card: maskCardNo(cardNo) }, 'iso: could not hot-list a card in offline debt'));
   }
 }
