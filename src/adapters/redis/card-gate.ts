@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { commandScope } from '../../domain/command-scope.js';
 import { loadLua, type CardRedis, type ScriptReply } from './client.js';
 import type { RedisKeys } from './keys.js';
-import type { CardSnapshot, GateCredit, GateDebit, GateResult, OpRecord } from '../../app/ports.js';
+import type { CardSnapshot, GateDebit, GateResult, OpRecord } from '../../app/ports.js';
 import type { CardGatePort, GateCall, OpRef } from '../../app/ports/gate.js';
 
 export type { GateCall, OpRef } from '../../app/ports/gate.js';
